@@ -1,0 +1,94 @@
+import { Effect } from "effect"
+import { LRUCache } from "lru-cache"
+import type { AnswerInfo } from "./QueryHandler/Wire.js"
+import { ServerConfig } from "./ServerConfig.js"
+
+/** An answer kept encoded, served again with its ID, question case and TTLs patched in place. */
+interface Entry {
+  readonly answer: Uint8Array
+  readonly info: AnswerInfo
+  readonly storedAt: number
+  readonly expiresAt: number
+  /** the answer with TTLs decremented by `patchedFor` seconds */
+  patched: Buffer
+  patchedFor: number
+}
+
+/** What a cache hit hands back: a fresh buffer the caller owns, and the lowest TTL left in it. */
+export interface CacheHit {
+  readonly answer: Buffer
+  readonly ttl: number
+}
+
+/** Never keep an answer longer than a day, whatever its TTL says. */
+export const MAX_CACHE_TTL_S = 86_400
+
+/**
+ * The answer cache: an LRU (`lru-cache`) of encoded answers keyed by the query's flags and lower-cased
+ * question bytes. TTLs honoured (an entry is gone the second its lowest TTL runs out, no serving past it),
+ * decremented on the way out, negative answers cached for their RFC 2308 TTL. Time is Effect's `Clock`,
+ * read synchronously on the hot path so that `TestClock` drives expiry.
+ */
+export class AnswerCache extends Effect.Service<AnswerCache>()("vigil/AnswerCache", {
+  effect: Effect.gen(function*() {
+    const { cacheSize } = yield* ServerConfig
+    const clock = yield* Effect.clock
+    const lru = cacheSize > 0 ? new LRUCache<string, Entry>({ max: cacheSize }) : undefined
+    const stats = { hits: 0, misses: 0, expired: 0, stored: 0 }
+
+    /** Looks `key` up for a query; on a hit returns the answer ready to send. */
+    const lookup = (key: string, query: Uint8Array, questionEnd: number): CacheHit | undefined => {
+      if (lru === undefined) return undefined
+      const entry = lru.get(key)
+      if (entry === undefined) {
+        stats.misses++
+        return undefined
+      }
+      const now = clock.unsafeCurrentTimeMillis()
+      if (now >= entry.expiresAt) {
+        lru.delete(key)
+        stats.expired++
+        stats.misses++
+        return undefined
+      }
+      stats.hits++
+      const elapsed = Math.floor((now - entry.storedAt) / 1000)
+      if (elapsed !== entry.patchedFor) repatch(entry, elapsed)
+      const out = Buffer.allocUnsafe(entry.patched.length)
+      entry.patched.copy(out)
+      out[0] = query[0]!
+      out[1] = query[1]!
+      if (entry.info.questionEnd === questionEnd) out.set(query.subarray(12, questionEnd), 12)
+      return { answer: out, ttl: Math.min(entry.info.cacheTtl, MAX_CACHE_TTL_S) - elapsed }
+    }
+
+    /** Keeps an answer when it is cacheable. */
+    const store = (key: string, answer: Uint8Array, info: AnswerInfo): void => {
+      if (lru === undefined || info.cacheTtl <= 0) return
+      const now = clock.unsafeCurrentTimeMillis()
+      const ttl = Math.min(info.cacheTtl, MAX_CACHE_TTL_S)
+      const patched = Buffer.alloc(0)
+      lru.set(key, { answer, info, storedAt: now, expiresAt: now + ttl * 1000, patched, patchedFor: -1 })
+      stats.stored++
+    }
+
+    return {
+      lookup,
+      store,
+      size: () => lru?.size ?? 0,
+      clear: () => lru?.clear(),
+      stats: () => ({ ...stats })
+    }
+  })
+}) {}
+
+const repatch = (entry: Entry, elapsed: number) => {
+  const p = Buffer.from(entry.answer)
+  const { ttlOffsets, ttls } = entry.info
+  for (let i = 0; i < ttlOffsets.length; i++) {
+    p.writeUInt32BE(Math.max(0, ttls[i]! - elapsed), ttlOffsets[i]!)
+  }
+  entry.patched = p
+  entry.patchedFor = elapsed
+}
+

@@ -1,0 +1,161 @@
+import { Effect, FiberSet, LogLevel } from "effect"
+import { AnswerCache } from "./AnswerCache.js"
+import { queryDeadlineMs, ServerConfig } from "./ServerConfig.js"
+import { Upstream } from "./Upstream.js"
+import { errorAnswer, inspectAnswer, minTtlOf, peekQuery, type QueryPeek, Rcode, upstreamQuery } from "./QueryHandler/Wire.js"
+
+export type Transport = "dot" | "doh"
+
+/** Where a query came from. Later features (lists, ACLs, tokens) read more of it. */
+export interface QueryContext {
+  readonly transport: Transport
+  readonly remoteAddress: string | undefined
+}
+
+/**
+ * Receives the answer to one query, exactly once. `answer` is null when the message could not be read
+ * as a query at all (shorter than a header, or a response): DoH answers 400, DoT closes. `malformed` is
+ * true when the answer is a FORMERR/NOTIMP made here for a query that could not be used (DoH answers 400
+ * with no body for those too, per RFC 8484 §4.2.1). `ttl` is the lowest TTL of the answer, for HTTP caching.
+ */
+export type Reply = (answer: Buffer | null, ttl: number, malformed: boolean) => void
+
+interface Waiter {
+  readonly query: Uint8Array
+  readonly questionEnd: number
+  readonly reply: Reply
+}
+
+/** Query counters (SPEC.md §5: the heartbeat and /metrics show them). */
+export interface QueryStats {
+  queries: number
+  cacheHits: number
+  upstreamQueries: number
+  coalesced: number
+  servfail: number
+  formerr: number
+  unreadable: number
+}
+
+/**
+ * The one query handler behind every transport: bytes in, bytes out. A cache hit is answered
+ * synchronously by plain code (header-and-question peek, answer patched in place); a miss runs an Effect
+ * (upstream with failover, bounded by the query deadline) in the handler's scope, with identical
+ * in-flight questions coalesced into one upstream query.
+ */
+export class QueryHandler extends Effect.Service<QueryHandler>()("vigil/QueryHandler", {
+  scoped: Effect.gen(function*() {
+    const config = yield* ServerConfig
+    const cache = yield* AnswerCache
+    const upstream = yield* Upstream
+    const runFork = yield* FiberSet.makeRuntime<never, void, never>()
+    const debug = LogLevel.lessThanEqual(config.logLevel, LogLevel.Debug)
+    const logDebug = (msg: string) => runFork(Effect.logDebug(msg).pipe(Effect.annotateLogs({ service: "QueryHandler" })))
+    const deadline = queryDeadlineMs(config)
+    const pending = new Map<string, Array<Waiter>>()
+    const stats: QueryStats = {
+      queries: 0,
+      cacheHits: 0,
+      upstreamQueries: 0,
+      coalesced: 0,
+      servfail: 0,
+      formerr: 0,
+      unreadable: 0
+    }
+    let inFlight = 0
+    let nextId = (Math.random() * 0xffff) | 0
+
+    const resolve = (key: string, query: Uint8Array, peek: QueryPeek) =>
+      Effect.suspend(() => {
+        nextId = (nextId + 1) & 0xffff
+        stats.upstreamQueries++
+        return upstream.query(upstreamQuery(query, peek, nextId))
+      }).pipe(
+        Effect.timeoutFail({
+          duration: deadline,
+          onTimeout: () => "deadline" as const
+        }),
+        Effect.map((answer) => {
+          const info = inspectAnswer(answer)
+          if (info === null) return null
+          cache.store(key, answer, info)
+          return { answer, info }
+        }),
+        Effect.catchAll((e) => {
+          if (debug) logDebug(`upstream failed for ${describe(peek, query)}: ${typeof e === "string" ? e : e.message}`)
+          return Effect.succeed(null)
+        }),
+        Effect.onExit((exit) =>
+          Effect.sync(() => {
+            const waiters = pending.get(key) ?? []
+            pending.delete(key)
+            const result = exit._tag === "Success" ? exit.value : null
+            for (const w of waiters) {
+              if (result === null) {
+                stats.servfail++
+                w.reply(errorAnswer(w.query, Rcode.SERVFAIL, w.questionEnd), 0, false)
+              } else {
+                const out = Buffer.from(result.answer)
+                out[0] = w.query[0]!
+                out[1] = w.query[1]!
+                if (result.info.questionEnd === w.questionEnd) out.set(w.query.subarray(12, w.questionEnd), 12)
+                w.reply(out, minTtlOf(out, result.info), false)
+              }
+            }
+          })
+        )
+      )
+
+    const handle = (query: Uint8Array, _ctx: QueryContext, reply: Reply): void => {
+      stats.queries++
+      inFlight++
+      const done: Reply = (answer, ttl, malformed) => {
+        inFlight--
+        reply(answer, ttl, malformed)
+      }
+      const peek = peekQuery(query)
+      if (typeof peek === "number") {
+        if (peek < 0) {
+          stats.unreadable++
+          if (debug) logDebug(`unreadable message of ${query.length} bytes`)
+          return done(null, 0, true)
+        }
+        stats.formerr++
+        if (debug) logDebug(`malformed query: answered rcode ${peek}`)
+        return done(errorAnswer(query, peek), 0, true)
+      }
+      const hit = cache.lookup(peek.key, query, peek.questionEnd)
+      if (hit !== undefined) {
+        stats.cacheHits++
+        return done(hit.answer, hit.ttl, false)
+      }
+      const waiter: Waiter = { query, questionEnd: peek.questionEnd, reply: done }
+      const waiting = pending.get(peek.key)
+      if (waiting !== undefined) {
+        stats.coalesced++
+        waiting.push(waiter)
+        return
+      }
+      pending.set(peek.key, [waiter])
+      runFork(resolve(peek.key, query, peek))
+    }
+
+    return {
+      handle,
+      /** queries received and not yet answered */
+      inFlight: () => inFlight,
+      stats: () => ({ ...stats })
+    }
+  }),
+  dependencies: [AnswerCache.Default]
+}) {}
+
+const describe = (peek: QueryPeek, query: Uint8Array): string => {
+  const labels: Array<string> = []
+  let off = 12
+  while (off < peek.questionEnd - 4 && query[off]! > 0) {
+    labels.push(Buffer.from(query.subarray(off + 1, off + 1 + query[off]!)).toString("latin1"))
+    off += query[off]! + 1
+  }
+  return `${labels.join(".") || "."}/${peek.qtype}`
+}

@@ -1,0 +1,191 @@
+import { Data, Effect, Redacted, Ref, Stream } from "effect"
+import type * as net from "node:net"
+import * as tls from "node:tls"
+import type { CertKeyPair } from "./CertFetcher.js"
+import { CertStore } from "./CertStore.js"
+import { handshakeTimeoutMs, ServerConfig } from "./ServerConfig.js"
+
+export class ListenError extends Data.TaggedError("ListenError")<{
+  readonly listener: string
+  readonly address: string
+  readonly detail: string
+}> {
+  override get message() {
+    return `${this.listener} could not listen on ${this.address}: ${this.detail}`
+  }
+}
+
+/** One listening server and the sockets it has open. */
+export interface TrackedServer {
+  readonly id: number
+  readonly kind: string
+  readonly server: net.Server
+  readonly connections: Set<net.Socket>
+}
+
+/** Process-wide connection counters (SPEC.md §5). */
+export interface ConnectionCounters {
+  opened: number
+  dropped: number
+  timedOut: number
+  tlsErrors: number
+}
+
+/** AES-128 suites first, then Node's defaults (SPEC.md §5). */
+export const CIPHERS = [
+  "TLS_AES_128_CCM_SHA256",
+  "TLS_AES_128_CCM_8_SHA256",
+  "TLS_AES_128_GCM_SHA256",
+  "AES128",
+  ...tls.DEFAULT_CIPHERS.split(":").filter((c) => !c.toUpperCase().startsWith("!PSK"))
+].join(":")
+
+const SESSION_TIMEOUT_S = 7 * 24 * 3600
+
+/** Starts `server` listening; the first `error` (EADDRINUSE, EACCES…) becomes a `ListenError`. */
+export const listen = (
+  listener: string,
+  server: net.Server,
+  host: string,
+  port: number,
+  backlog: number
+): Effect.Effect<net.AddressInfo, ListenError> =>
+  Effect.async<net.AddressInfo, ListenError>((resume) => {
+    const onError = (e: Error) => {
+      server.off("listening", onListening)
+      resume(Effect.fail(new ListenError({ listener, address: `${host}:${port}`, detail: e.message })))
+    }
+    const onListening = () => {
+      server.off("error", onError)
+      resume(Effect.succeed(server.address() as net.AddressInfo))
+    }
+    server.once("error", onError)
+    server.once("listening", onListening)
+    server.listen({ host, port, backlog })
+  })
+
+/** `host:port` with IPv6 in brackets. */
+export const formatAddress = (a: net.AddressInfo): string =>
+  a.family === "IPv6" ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`
+
+/**
+ * Every listener of the process registers here. The registry builds the TLS options from the current
+ * certificate, applies every new certificate of the `CertStore` to all TLS servers with
+ * `setSecureContext` (open connections stay; new handshakes see the new certificate), and tracks every
+ * server and connection so that shutdown can stop accepting and close what is left.
+ */
+export class TlsServerRegistry extends Effect.Service<TlsServerRegistry>()("vigil/TlsServerRegistry", {
+  scoped: Effect.gen(function*() {
+    const config = yield* ServerConfig
+    const certs = yield* CertStore
+    const servers = new Map<number, TrackedServer>()
+    const counters: ConnectionCounters = { opened: 0, dropped: 0, timedOut: 0, tlsErrors: 0 }
+    const accepting = yield* Ref.make(false)
+    let nextId = 1
+    let secureOptions = contextOptions(yield* certs.current)
+
+    const contextOf = (): tls.SecureContextOptions => ({
+      ...secureOptions,
+      ciphers: CIPHERS,
+      honorCipherOrder: true,
+      minVersion: "TLSv1.2",
+      sessionTimeout: SESSION_TIMEOUT_S
+    })
+    const baseOptions = (alpn: ReadonlyArray<string>): tls.TlsOptions => ({
+      ...contextOf(),
+      handshakeTimeout: handshakeTimeoutMs(config),
+      ALPNProtocols: [...alpn]
+    })
+
+    const setSecureContext = (pair: CertKeyPair) =>
+      Effect.sync(() => {
+        secureOptions = contextOptions(pair)
+        for (const s of servers.values()) {
+          if (s.server instanceof tls.Server) {
+            s.server.setSecureContext(contextOf())
+          }
+        }
+      })
+
+    // every later certificate of the store goes to every TLS listener
+    yield* certs.changes.pipe(
+      Stream.drop(1),
+      Stream.runForEach((pair) =>
+        setSecureContext(pair).pipe(
+          Effect.zipRight(Effect.logInfo(`now serving certificate valid until ${pair.notAfter.toISOString()}`))
+        )
+      ),
+      Effect.annotateLogs({ service: "TlsServerRegistry" }),
+      Effect.forkScoped
+    )
+
+    const register = (kind: string, server: net.Server) =>
+      Effect.acquireRelease(
+        Effect.sync(() => {
+          const tracked: TrackedServer = { id: nextId++, kind, server, connections: new Set() }
+          server.on("connection", (socket: net.Socket) => {
+            counters.opened++
+            tracked.connections.add(socket)
+            socket.once("close", () => tracked.connections.delete(socket))
+          })
+          server.on("drop", () => {
+            counters.dropped++
+          })
+          server.on("tlsClientError", () => {
+            counters.tlsErrors++
+          })
+          servers.set(tracked.id, tracked)
+          return tracked
+        }),
+        (tracked) => Effect.sync(() => servers.delete(tracked.id))
+      )
+
+    /** Stops every server from accepting; open connections stay. */
+    const stopAccepting = Ref.set(accepting, false).pipe(
+      Effect.zipRight(Effect.sync(() => {
+        for (const s of servers.values()) if (s.server.listening) s.server.close()
+      }))
+    )
+
+    /** Destroys every connection still open. */
+    const closeConnections = Effect.sync(() => {
+      let n = 0
+      for (const s of servers.values()) {
+        for (const c of s.connections) {
+          c.destroy()
+          n++
+        }
+      }
+      return n
+    })
+
+    const openConnections = Effect.sync(() => {
+      let n = 0
+      for (const s of servers.values()) n += s.connections.size
+      return n
+    })
+
+    return {
+      /** TLS server options for a new listener with the given ALPN protocols */
+      tlsOptions: (alpn: ReadonlyArray<string>) => Effect.sync(() => baseOptions(alpn)),
+      register,
+      setSecureContext,
+      stopAccepting,
+      closeConnections,
+      openConnections,
+      markAccepting: Ref.set(accepting, true),
+      accepting: Ref.get(accepting),
+      servers: Effect.sync(() => [...servers.values()]),
+      counters: Effect.sync(() => ({ ...counters })),
+      countTimeout: () => {
+        counters.timedOut++
+      }
+    }
+  })
+}) {}
+
+const contextOptions = (pair: CertKeyPair): Pick<tls.SecureContextOptions, "key" | "cert"> => ({
+  key: Redacted.value(pair.keyPem),
+  cert: pair.certPem
+})
+
