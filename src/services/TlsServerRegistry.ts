@@ -147,6 +147,11 @@ export class TlsServerRegistry extends Effect.Service<TlsServerRegistry>()("vigi
       }))
     )
 
+    /** Ends every connection gracefully (pending answers are flushed first). */
+    const endConnections = Effect.sync(() => {
+      for (const s of servers.values()) for (const c of s.connections) c.end()
+    })
+
     /** Destroys every connection still open. */
     const closeConnections = Effect.sync(() => {
       let n = 0
@@ -171,6 +176,7 @@ export class TlsServerRegistry extends Effect.Service<TlsServerRegistry>()("vigi
       register,
       setSecureContext,
       stopAccepting,
+      endConnections,
       closeConnections,
       openConnections,
       markAccepting: Ref.set(accepting, true),

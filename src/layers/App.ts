@@ -1,0 +1,22 @@
+import { Layer } from "effect"
+import { Serve } from "../programs/Serve.js"
+import { CertFetcherLive } from "../services/CertFetcher.js"
+import { CertStore } from "../services/CertStore.js"
+import { QueryHandler } from "../services/QueryHandler.js"
+import { ServerConfigLive } from "../services/ServerConfig.js"
+import { TlsServerRegistry } from "../services/TlsServerRegistry.js"
+import { UpstreamLive } from "../services/Upstream.js"
+import { LoggingLive } from "./Logging.js"
+
+/** Everything that resolves and serves, given a `ServerConfig` (to embed in another Effect app). */
+export const DnsServerLayer = Layer.scopedDiscard(Serve).pipe(
+  Layer.provide(Layer.mergeAll(QueryHandler.Default, TlsServerRegistry.Default)),
+  Layer.provide(Layer.mergeAll(CertStore.Default, UpstreamLive)),
+  Layer.provide(CertFetcherLive)
+)
+
+/** The process: configuration from the environment, logging as configured, the server. */
+export const AppLive = DnsServerLayer.pipe(
+  Layer.provide(LoggingLive),
+  Layer.provide(ServerConfigLive)
+)

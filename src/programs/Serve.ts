@@ -1,0 +1,81 @@
+import { Clock, Duration, Effect, Schedule } from "effect"
+import type * as net from "node:net"
+import * as path from "node:path"
+import { CertStore } from "../services/CertStore.js"
+import { QueryHandler } from "../services/QueryHandler.js"
+import { ServerConfig } from "../services/ServerConfig.js"
+import { formatAddress, TlsServerRegistry } from "../services/TlsServerRegistry.js"
+import { DohServer } from "./DohServer.js"
+import { DotServer } from "./DotServer.js"
+import { HealthServer } from "./HealthServer.js"
+
+/** How long connections get to close by themselves at the end of a shutdown before they are destroyed. */
+const CLOSE_GRACE = Duration.seconds(1)
+
+/**
+ * Normal mode: the health, DoT and DoH listeners in one scope, and the graceful shutdown that closing
+ * that scope performs (SPEC.md §3): stop accepting (`/ready` turns 503), let in-flight queries finish
+ * within `SHUTDOWN_TIMEOUT_MS`, end every connection, destroy what is left.
+ */
+export const Serve = Effect.gen(function*() {
+  const config = yield* ServerConfig
+  const registry = yield* TlsServerRegistry
+  const handler = yield* QueryHandler
+  const certs = yield* CertStore
+
+  const health = yield* HealthServer
+  const dot = yield* DotServer
+  const doh = yield* DohServer
+
+  yield* Effect.addFinalizer(() => drain)
+  yield* registry.markAccepting
+
+  yield* Effect.logInfo(
+    `listening: DoT ${formatAddress(dot.address)}, DoH ${formatAddress(doh.address)}, health ${
+      formatAddress(health.address)
+    }`
+  )
+  const cert = yield* certs.current
+  yield* Effect.logInfo(tryItCommands(dot.address, doh.address, cert.source.startsWith("self-signed") ? config.dataDir : undefined))
+
+  const drain = Effect.gen(function*() {
+    const started = yield* Clock.currentTimeMillis
+    yield* Effect.logInfo(`shutting down: ${handler.inFlight()} queries in flight, ${yield* registry.openConnections} connections open`)
+    yield* registry.stopAccepting
+    const drained = yield* Effect.sync(() => handler.inFlight()).pipe(
+      Effect.repeat({ schedule: Schedule.spaced("20 millis"), until: (n) => n === 0 }),
+      Effect.timeout(config.shutdownTimeout),
+      Effect.option
+    )
+    const left = handler.inFlight()
+    if (drained._tag === "None" || left > 0) {
+      yield* Effect.logWarning(`shutdown timeout: ${left} queries still in flight are dropped`)
+    }
+    yield* registry.endConnections
+    yield* registry.openConnections.pipe(
+      Effect.repeat({ schedule: Schedule.spaced("20 millis"), until: (n) => n === 0 }),
+      Effect.timeout(CLOSE_GRACE),
+      Effect.ignore
+    )
+    const destroyed = yield* registry.closeConnections
+    yield* Effect.logInfo(`stopped after ${(yield* Clock.currentTimeMillis) - started} ms${destroyed > 0 ? `, ${destroyed} connections destroyed` : ""}`)
+  }).pipe(Effect.annotateLogs({ service: "Serve" }))
+}).pipe(Effect.annotateLogs({ service: "Serve" }))
+
+const hostFor = (a: net.AddressInfo) =>
+  a.address === "::" || a.address === "0.0.0.0" ? "127.0.0.1" : a.family === "IPv6" ? `[${a.address}]` : a.address
+
+/** Ready-to-paste commands for trying the server. */
+const tryItCommands = (dot: net.AddressInfo, doh: net.AddressInfo, selfSignedDir: string | undefined) => {
+  const ca = selfSignedDir === undefined ? "" : ` +tls-ca=${path.resolve(selfSignedDir, "selfsigned.crt")} +tls-hostname=localhost`
+  const cacert = selfSignedDir === undefined ? "" : ` --cacert ${path.resolve(selfSignedDir, "selfsigned.crt")}`
+  const dohHost = selfSignedDir === undefined ? hostFor(doh) : "localhost"
+  // "example.com. IN A" with ID 0, RD set
+  const q = "AAABAAABAAAAAAAAB2V4YW1wbGUDY29tAAABAAE"
+  return [
+    "try it:",
+    `  kdig @${hostFor(dot)} -p ${dot.port} +tls${ca} example.com`,
+    `  kdig @${hostFor(doh)} -p ${doh.port} +https${ca} example.com`,
+    `  curl -s${cacert} -H 'accept: application/dns-message' 'https://${dohHost}:${doh.port}/dns-query?dns=${q}' | od -A d -t x1`
+  ].join("\n")
+}
