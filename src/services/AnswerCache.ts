@@ -1,6 +1,6 @@
 import { Effect } from "effect"
 import { LRUCache } from "lru-cache"
-import type { AnswerInfo } from "./QueryHandler/Wire.js"
+import { type AnswerInfo, writeTtls } from "./QueryHandler/Wire.js"
 import { ServerConfig } from "./ServerConfig.js"
 
 /** An answer kept encoded, served again with its ID, question case and TTLs patched in place. */
@@ -84,11 +84,7 @@ export class AnswerCache extends Effect.Service<AnswerCache>()("vigil/AnswerCach
 
 const repatch = (entry: Entry, elapsed: number) => {
   const p = Buffer.from(entry.answer)
-  const { ttlOffsets, ttls } = entry.info
-  for (let i = 0; i < ttlOffsets.length; i++) {
-    p.writeUInt32BE(Math.max(0, ttls[i]! - elapsed), ttlOffsets[i]!)
-  }
+  writeTtls(p, entry.info, elapsed)
   entry.patched = p
   entry.patchedFor = elapsed
 }
-

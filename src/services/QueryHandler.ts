@@ -1,8 +1,8 @@
 import { Effect, FiberSet, LogLevel } from "effect"
-import { AnswerCache } from "./AnswerCache.js"
+import { AnswerCache, MAX_CACHE_TTL_S } from "./AnswerCache.js"
 import { queryDeadlineMs, ServerConfig } from "./ServerConfig.js"
 import { Upstream } from "./Upstream.js"
-import { errorAnswer, inspectAnswer, minTtlOf, peekQuery, type QueryPeek, Rcode, upstreamQuery } from "./QueryHandler/Wire.js"
+import { errorAnswer, inspectAnswer, peekQuery, type QueryPeek, Rcode, upstreamQuery, writeTtls } from "./QueryHandler/Wire.js"
 
 export type Transport = "dot" | "doh"
 
@@ -96,10 +96,11 @@ export class QueryHandler extends Effect.Service<QueryHandler>()("vigil/QueryHan
                 w.reply(errorAnswer(w.query, Rcode.SERVFAIL, w.questionEnd), 0, false)
               } else {
                 const out = Buffer.from(result.answer)
+                writeTtls(out, result.info, 0)
                 out[0] = w.query[0]!
                 out[1] = w.query[1]!
                 if (result.info.questionEnd === w.questionEnd) out.set(w.query.subarray(12, w.questionEnd), 12)
-                w.reply(out, minTtlOf(out, result.info), false)
+                w.reply(out, Math.min(result.info.cacheTtl, MAX_CACHE_TTL_S), false)
               }
             }
           })

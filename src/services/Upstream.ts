@@ -1,4 +1,10 @@
-import { Context, Data, type Effect } from "effect"
+import { Context, Data, Duration, Effect, Layer, type Scope } from "effect"
+import { queryDeadlineMs, ServerConfig } from "./ServerConfig.js"
+import * as Https from "./Upstream/Https.js"
+import type { UpstreamSpec } from "./Upstream/Spec.js"
+import * as Tcp from "./Upstream/Tcp.js"
+import * as Tls from "./Upstream/Tls.js"
+import * as Udp from "./Upstream/Udp.js"
 
 /** Why an upstream exchange failed. */
 export class UpstreamError extends Data.TaggedError("UpstreamError")<{
@@ -21,4 +27,107 @@ export interface UpstreamShape {
   readonly query: (msg: Uint8Array) => Effect.Effect<Uint8Array, UpstreamError>
 }
 
-export class Upstream extends Context.Tag("vigil/Upstream")<Upstream, UpstreamShape>() {}
+/** How the transports of `Upstream.fromSpecs` are built. */
+export interface UpstreamOptions {
+  /** trust anchors (PEM) for tls:// and https:// upstreams instead of Node's CA store (tests) */
+  readonly ca?: string | ReadonlyArray<string> | undefined
+  /** the caller's per-query deadline, which failover divides among the upstreams; default 10 s */
+  readonly queryDeadlineMs?: number | undefined
+  /** close an idle upstream connection after this long; default 10 s */
+  readonly idleTimeoutMs?: number | undefined
+  /** give up connecting to an upstream after this long; default 5 s */
+  readonly connectTimeoutMs?: number | undefined
+}
+
+export class Upstream extends Context.Tag("vigil/Upstream")<Upstream, UpstreamShape>() {
+  /** One transport per spec, tried in order with failover (see `makeFromSpecs`). */
+  static readonly fromSpecs = (
+    specs: ReadonlyArray<UpstreamSpec>,
+    options: UpstreamOptions = {}
+  ): Layer.Layer<Upstream> => Layer.scoped(Upstream, makeFromSpecs(specs, options))
+}
+
+/** The transport of one upstream, closed with the scope. */
+export const makeTransport = (
+  spec: UpstreamSpec,
+  options: UpstreamOptions = {}
+): Effect.Effect<UpstreamShape, never, Scope.Scope> => {
+  const stream = { idleTimeoutMs: options.idleTimeoutMs, connectTimeoutMs: options.connectTimeoutMs }
+  switch (spec._tag) {
+    case "udp":
+      return Udp.make(spec, stream)
+    case "tcp":
+      return Tcp.make(spec, stream)
+    case "tls":
+      return Tls.make(spec, { ...stream, ca: options.ca })
+    case "https":
+      return Https.make(spec, { ...stream, ca: options.ca })
+  }
+}
+
+const DEFAULT_QUERY_DEADLINE_MS = 10_000
+
+/**
+ * Failover over `upstreams` (named by `names`, for errors and logs): every query starts at the upstream
+ * that answered last and moves to the next one on any `UpstreamError`. Each attempt but the last is
+ * bounded by `max(1000, queryDeadlineMs / upstreams)` ms; the last is bounded only by the caller's
+ * deadline. When every upstream has failed, the query fails with the last error.
+ */
+export const failover = (
+  upstreams: ReadonlyArray<{ readonly name: string; readonly transport: UpstreamShape }>,
+  queryDeadline: number = DEFAULT_QUERY_DEADLINE_MS
+): UpstreamShape => {
+  const count = upstreams.length
+  if (count === 0) {
+    return {
+      query: () => Effect.fail(new UpstreamError({ upstream: "none", reason: "Connect", detail: "no upstream configured" }))
+    }
+  }
+  const attemptLimit = Duration.millis(Math.max(1000, Math.floor(queryDeadline / count)))
+  let preferred = 0
+  const query = Effect.fnUntraced(function*(msg: Uint8Array) {
+    const start = preferred
+    let lastError: UpstreamError | undefined
+    for (let i = 0; i < count; i++) {
+      const index = (start + i) % count
+      const { name, transport } = upstreams[index]!
+      const attempt = i === count - 1 ? transport.query(msg) : transport.query(msg).pipe(
+        Effect.timeoutFail({
+          duration: attemptLimit,
+          onTimeout: () =>
+            new UpstreamError({ upstream: name, reason: "Timeout", detail: `no answer in ${Duration.format(attemptLimit)}` })
+        })
+      )
+      const result = yield* Effect.either(attempt)
+      if (result._tag === "Right") {
+        if (index !== preferred) preferred = index
+        return result.right
+      }
+      lastError = result.left
+      yield* Effect.logDebug(i === count - 1 ? "upstream failed; no upstream left" : "upstream failed; trying the next")
+        .pipe(Effect.annotateLogs({ service: "Upstream", upstream: name, error: lastError.message }))
+    }
+    return yield* Effect.fail(lastError!)
+  })
+  return { query }
+}
+
+/** One transport per spec, composed with `failover`; everything is closed with the scope. */
+export const makeFromSpecs = (
+  specs: ReadonlyArray<UpstreamSpec>,
+  options: UpstreamOptions = {}
+): Effect.Effect<UpstreamShape, never, Scope.Scope> =>
+  Effect.map(
+    Effect.forEach(specs, (spec) => Effect.map(makeTransport(spec, options), (transport) => ({ name: spec.text, transport }))),
+    (upstreams) => failover(upstreams, options.queryDeadlineMs ?? DEFAULT_QUERY_DEADLINE_MS)
+  )
+
+/** The upstreams of `ServerConfig.upstreams`, with failover within the configured query deadline. */
+export const UpstreamLive: Layer.Layer<Upstream, never, ServerConfig> = Layer.scoped(
+  Upstream,
+  Effect.flatMap(ServerConfig, (config) =>
+    makeFromSpecs(config.upstreams, {
+      queryDeadlineMs: queryDeadlineMs(config),
+      idleTimeoutMs: Duration.toMillis(config.workerTimeout)
+    }))
+)

@@ -199,6 +199,8 @@ export const inspectAnswer = (msg: Uint8Array): AnswerInfo | null => {
         const minimum = u32(msg, end - 4)
         const soaTtl = Math.min(effective, minimum)
         negativeTtl = negativeTtl < 0 ? soaTtl : Math.min(negativeTtl, soaTtl)
+        // served with the negative TTL, so that a downstream cache keeps it no longer than we do
+        ttls[ttls.length - 1] = soaTtl
       } else if (i < an + ns) minAnswerTtl = Math.min(minAnswerTtl, effective)
     }
     off = end
@@ -232,12 +234,10 @@ export const errorAnswer = (query: Uint8Array, rcode: number, questionEnd?: numb
   return out
 }
 
-/** The lowest TTL of an answer as served (for `cache-control: max-age`), 0 when it has none. */
-export const minTtlOf = (msg: Uint8Array, info: AnswerInfo): number => {
-  if (info.ttlOffsets.length === 0) return 0
-  let min = Infinity
-  for (const o of info.ttlOffsets) min = Math.min(min, u32(msg, o))
-  return min
+/** Writes the TTLs of `info`, decremented by `elapsed` seconds (never below 0), into `out`. */
+export const writeTtls = (out: Buffer, info: AnswerInfo, elapsed: number): void => {
+  const { ttlOffsets, ttls } = info
+  for (let i = 0; i < ttlOffsets.length; i++) out.writeUInt32BE(Math.max(0, ttls[i]! - elapsed), ttlOffsets[i]!)
 }
 
 export const readU16 = u16

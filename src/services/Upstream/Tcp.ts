@@ -227,9 +227,9 @@ export const connectionCell = <C>(options: {
 
 export interface StreamOptions {
   /** close a connection with no query in flight after this long without traffic; default 10 s */
-  readonly idleTimeoutMs?: number
+  readonly idleTimeoutMs?: number | undefined
   /** give up a connect (and a TLS handshake) after this long; default 5 s */
-  readonly connectTimeoutMs?: number
+  readonly connectTimeoutMs?: number | undefined
 }
 
 export const defaultIdleTimeoutMs = 10_000
