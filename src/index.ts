@@ -4,7 +4,7 @@
  */
 import "reflect-metadata"
 
-export { AppLive, DnsServerLayer } from "./layers/App.js"
+export { AppLive, DnsServerLayer, ServicesLayer } from "./layers/App.js"
 export { LoggingLive } from "./layers/Logging.js"
 export { DohServer } from "./programs/DohServer.js"
 export { DotServer } from "./programs/DotServer.js"

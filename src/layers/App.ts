@@ -8,12 +8,17 @@ import { TlsServerRegistry } from "../services/TlsServerRegistry.js"
 import { UpstreamLive } from "../services/Upstream.js"
 import { LoggingLive } from "./Logging.js"
 
-/** Everything that resolves and serves, given a `ServerConfig` (to embed in another Effect app). */
-export const DnsServerLayer = Layer.scopedDiscard(Serve).pipe(
-  Layer.provide(Layer.mergeAll(QueryHandler.Default, TlsServerRegistry.Default)),
-  Layer.provide(Layer.mergeAll(CertStore.Default, UpstreamLive)),
-  Layer.provide(CertFetcherLive)
+/** The services behind the listeners, given a `ServerConfig`. */
+export const ServicesLayer = Layer.mergeAll(QueryHandler.Default, TlsServerRegistry.Default).pipe(
+  Layer.provideMerge(Layer.mergeAll(CertStore.Default, UpstreamLive)),
+  Layer.provideMerge(CertFetcherLive)
 )
+
+/**
+ * Everything that resolves and serves, given a `ServerConfig` (to embed in another Effect app): the
+ * listeners run while the layer is alive, and its services stay reachable (stats, registry, cache).
+ */
+export const DnsServerLayer = Layer.scopedDiscard(Serve).pipe(Layer.provideMerge(ServicesLayer))
 
 /** The process: configuration from the environment, logging as configured, the server. */
 export const AppLive = DnsServerLayer.pipe(
