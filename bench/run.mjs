@@ -1,0 +1,351 @@
+// Benchmark: the built vigil-dns server against a reference dnsdist, side by side, same machine, same
+// stub upstream, same cache-hit workload (~200 repeating names).
+//
+//   npm run bench                      (builds first; BENCH_SECONDS=5 per run by default)
+//   BENCH_SECONDS=10 BENCH_NAMES=200 npm run bench
+//
+// DoT is driven by `dnsperf -m dot -c 10 -q 100`, DoH GET by `h2load -c 10 -m 10` over HTTP/2 and
+// `h2load --h1 -c 10` over HTTP/1.1. Prints a table (q/s, mean and p99 latency, ratio ours/reference) and
+// writes bench/out/results.json. Without dnsdist only our server is measured. Only in-run ratios mean
+// anything: absolute numbers drift between runs (PERFORMANCE.md).
+import * as dnsPacket from "@dnsquery/dns-packet"
+import { spawn } from "node:child_process"
+import { existsSync } from "node:fs"
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises"
+import { connect } from "node:net"
+import { cpus, tmpdir } from "node:os"
+import { dirname, join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { register } from "tsx/esm/api"
+
+// the fixtures are TypeScript: let tsx load them
+register()
+const { mintCerts, writeCerts } = await import("../test/fixtures/Certs.ts")
+const { startMiniUpstream } = await import("../test/fixtures/MiniUpstream.ts")
+const { DIST_MAIN, freePorts, startServer } = await import("../test/fixtures/ServerProcess.ts")
+const { run, Tools } = await import("../test/fixtures/Tools.ts")
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..")
+const outDir = join(root, "bench", "out")
+const SECONDS = Number(process.env["BENCH_SECONDS"] ?? "5")
+const NAMES = Number(process.env["BENCH_NAMES"] ?? "200")
+const CLIENTS = 10
+if (!(SECONDS > 0) || !(NAMES > 0)) throw new Error("BENCH_SECONDS and BENCH_NAMES must be positive numbers")
+
+const log = (...args) => console.log(`[bench]`, ...args)
+const sleep = (ms) => new Promise((res) => setTimeout(res, ms))
+
+// ------------------------------------------------------------------------------------------- workload
+
+const names = Array.from({ length: NAMES }, (_, i) => `host${i}.bench.test`)
+const records = Object.fromEntries(names.map((n, i) => [n, [`198.51.${100 + (i >> 8)}.${i & 255}`]]))
+
+/** DoH GET URIs: one per name, message ID 0 as RFC 8484 recommends */
+const dohPaths = names.map((name) => {
+  const q = dnsPacket.encode({
+    type: "query",
+    id: 0,
+    flags: dnsPacket.RECURSION_DESIRED,
+    questions: [{ type: "A", name }]
+  })
+  return `/dns-query?dns=${Buffer.from(q).toString("base64url")}`
+})
+
+// ------------------------------------------------------------------------------------------- parsing
+
+const percentile = (sorted, p) => {
+  if (sorted.length === 0) return undefined
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]
+}
+
+/** dnsperf -v: "> NOERROR name A 0.000123" per answer, then the statistics block */
+const parseDnsperf = (stdout) => {
+  const num = (re) => {
+    const m = re.exec(stdout)
+    return m === null ? undefined : Number(m[1])
+  }
+  const latencies = []
+  const rcodes = {}
+  for (const m of stdout.matchAll(/^> (\S+) \S+ \S+ ([\d.]+)$/gm)) {
+    latencies.push(Number(m[2]) * 1000)
+    rcodes[m[1]] = (rcodes[m[1]] ?? 0) + 1
+  }
+  latencies.sort((a, b) => a - b)
+  const avg = num(/Average Latency \(s\):\s+([\d.]+)/)
+  return {
+    sent: num(/Queries sent:\s+(\d+)/),
+    completed: num(/Queries completed:\s+(\d+)/),
+    lost: num(/Queries lost:\s+(\d+)/),
+    qps: num(/Queries per second:\s+([\d.]+)/),
+    meanMs: avg === undefined ? undefined : avg * 1000,
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+    rcodes
+  }
+}
+
+const toMs = (value, unit) => Number(value) * ({ us: 0.001, ms: 1, s: 1000 }[unit] ?? NaN)
+
+/** h2load summary, plus its --log-file (start µs, status, elapsed µs per request) for percentiles */
+const parseH2load = (stdout, logText) => {
+  const finished = /finished in [\d.]+\w+, ([\d.]+) req\/s/.exec(stdout)
+  const requests = /requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored/
+    .exec(stdout)
+  const status = /status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx/.exec(stdout)
+  const t = /time for request:\s+([\d.]+)(us|ms|s)\s+([\d.]+)(us|ms|s)\s+([\d.]+)(us|ms|s)/.exec(stdout)
+  const elapsed = []
+  for (const line of logText.split("\n")) {
+    const cols = line.split("\t")
+    if (cols.length >= 3) elapsed.push(Number(cols[2]) / 1000)
+  }
+  elapsed.sort((a, b) => a - b)
+  return {
+    qps: finished === null ? undefined : Number(finished[1]),
+    done: requests === null ? undefined : Number(requests[3]),
+    succeeded: requests === null ? undefined : Number(requests[4]),
+    failed: requests === null ? undefined : Number(requests[5]) + Number(requests[6]),
+    status2xx: status === null ? undefined : Number(status[1]),
+    statusOther: status === null ? undefined : Number(status[2]) + Number(status[3]) + Number(status[4]),
+    meanMs: t === null ? undefined : toMs(t[5], t[6]),
+    p50Ms: percentile(elapsed, 50),
+    p99Ms: percentile(elapsed, 99),
+    application: /Application protocol: (\S+)/.exec(stdout)?.[1]
+  }
+}
+
+// ------------------------------------------------------------------------------------------- processes
+
+const children = new Set()
+process.on("exit", () => {
+  for (const c of children) c.kill("SIGKILL")
+})
+
+const waitForPort = async (port, timeoutMs, child) => {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    if (child !== undefined && child.exitCode !== null) return false
+    const ok = await new Promise((res) => {
+      const s = connect(port, "127.0.0.1")
+      s.once("connect", () => {
+        s.destroy()
+        res(true)
+      })
+      s.once("error", () => res(false))
+    })
+    if (ok) return true
+    if (Date.now() > deadline) return false
+    await sleep(100)
+  }
+}
+
+const startDnsdist = async (dir, files, upstreamPort) => {
+  const [plain, dot, doh] = await freePorts(3)
+  const conf = join(dir, "dnsdist.conf")
+  await writeFile(
+    conf,
+    [
+      "-- generated by bench/run.mjs",
+      "setSecurityPollSuffix('')",
+      `setLocal('127.0.0.1:${plain}')`,
+      `addTLSLocal('127.0.0.1:${dot}', '${files.certPath}', '${files.keyPath}', { provider='openssl' })`,
+      `addDOHLocal('127.0.0.1:${doh}', '${files.certPath}', '${files.keyPath}', '/dns-query')`,
+      `newServer({ address='127.0.0.1:${upstreamPort}' })`,
+      "getPool(''):setCache(newPacketCache(30000))",
+      ""
+    ].join("\n")
+  )
+  const check = await run(Tools.dnsdist.path, ["--check-config", "-C", conf], { timeoutMs: 15_000 })
+  if (check.code !== 0) throw new Error(`dnsdist --check-config failed:\n${check.stdout}${check.stderr}`)
+  const child = spawn(Tools.dnsdist.path, ["--supervised", "--disable-syslog", "-C", conf], {
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+  children.add(child)
+  let output = ""
+  child.stdout.on("data", (b) => (output += b))
+  child.stderr.on("data", (b) => (output += b))
+  const exited = new Promise((res) => child.on("close", (code, signal) => res({ code, signal })))
+  if (!(await waitForPort(dot, 15_000, child)) || !(await waitForPort(doh, 5_000, child))) {
+    child.kill("SIGKILL")
+    throw new Error(`dnsdist did not start listening:\n${output}`)
+  }
+  return {
+    ports: { dot, doh },
+    output: () => output,
+    stop: async () => {
+      child.kill("SIGTERM")
+      const timer = setTimeout(() => child.kill("SIGKILL"), 5000)
+      await exited
+      clearTimeout(timer)
+      children.delete(child)
+    }
+  }
+}
+
+// ------------------------------------------------------------------------------------------- drivers
+
+const dnsperfDot = async (port, queryFile, seconds) => {
+  const args = ["-m", "dot", "-s", "127.0.0.1", "-p", String(port), "-c", String(CLIENTS), "-q", "100"]
+  args.push("-l", String(seconds), "-d", queryFile, "-v", "-O", "suppress=timeout,congestion,sendfailed,sockready")
+  const r = await run(Tools.dnsperf.path, args, { timeoutMs: (seconds + 30) * 1000 })
+  return { command: r.command, exit: r.code, ...parseDnsperf(r.stdout), stderr: r.stderr.slice(-2000) }
+}
+
+const h2loadDoh = async (port, uriFile, logFile, seconds, h1) => {
+  const args = h1 ? ["--h1", "-c", String(CLIENTS), "-m", "1"] : ["-c", String(CLIENTS), "-m", "10"]
+  args.push("-D", String(seconds), "-i", uriFile, "--log-file", logFile)
+  const r = await run(Tools.h2load.path, args, { timeoutMs: (seconds + 30) * 1000 })
+  const logText = await readFile(logFile, "utf8").catch(() => "")
+  await rm(logFile, { force: true })
+  return { command: r.command, exit: r.code, ...parseH2load(r.stdout, logText), stderr: r.stderr.slice(-2000) }
+}
+
+// ------------------------------------------------------------------------------------------- main
+
+const fmt = (v, digits = 0) =>
+  v === undefined || Number.isNaN(v) ? "-" : v.toLocaleString("en-US", { maximumFractionDigits: digits })
+
+const main = async () => {
+  const entry = process.env["VIGIL_SERVER_ENTRY"] ?? DIST_MAIN
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` (npm run bench does)`)
+  const missing = [Tools.dnsperf, Tools.h2load].filter((t) => t.path === undefined)
+  for (const t of missing) log(`${t.name} is missing (install Debian package ${t.debianPackage}): its runs are skipped`)
+  const withReference = Tools.dnsdist.path !== undefined
+  if (!withReference) log("dnsdist is missing (install Debian package dnsdist): benchmarking our server only")
+
+  const dir = await mkdtemp(join(tmpdir(), "vigil-bench-"))
+  const files = await writeCerts(await mintCerts(), dir)
+  const upstream = await startMiniUpstream({ records })
+  log(`stub upstream on 127.0.0.1:${upstream.port} answering ${names.length} names`)
+  let ours
+  let reference
+  const results = []
+  try {
+    ours = await startServer({
+      upstream: upstream.url,
+      tls: { certPath: files.certPath, keyPath: files.keyPath },
+      env: {
+        CACHE_SIZE: "30000",
+        ...(process.env["BENCH_LOG_LEVEL"] ? { EFFECT_LOG_LEVEL: process.env["BENCH_LOG_LEVEL"] } : {})
+      }
+    })
+    log(`vigil-dns (node ${entry}): DoT ${ours.ports.dot}, DoH ${ours.ports.doh}`)
+    if (withReference) {
+      reference = await startDnsdist(dir, files, upstream.port)
+      log(`dnsdist: DoT ${reference.ports.dot}, DoH ${reference.ports.doh}`)
+    }
+    const servers = [{ name: "vigil-dns", ports: ours.ports }]
+    if (reference !== undefined) servers.push({ name: "dnsdist", ports: reference.ports })
+
+    const queryFile = join(dir, "queries.txt")
+    await writeFile(queryFile, names.map((n) => `${n} A\n`).join(""))
+    const uriFiles = {}
+    for (const s of servers) {
+      uriFiles[s.name] = join(dir, `uris-${s.name}.txt`)
+      await writeFile(uriFiles[s.name], dohPaths.map((p) => `https://127.0.0.1:${s.ports.doh}${p}\n`).join(""))
+    }
+
+    // warm both caches (and the stub's answers) before measuring
+    if (Tools.dnsperf.path !== undefined) {
+      for (const s of servers) {
+        await run(Tools.dnsperf.path, [
+          "-m",
+          "dot",
+          "-s",
+          "127.0.0.1",
+          "-p",
+          String(s.ports.dot),
+          "-d",
+          queryFile,
+          "-n",
+          "2"
+        ], {
+          timeoutMs: 30_000
+        })
+      }
+    }
+
+    const plan = []
+    if (Tools.dnsperf.path !== undefined) plan.push({ transport: "DoT", client: `dnsperf -m dot -c ${CLIENTS} -q 100` })
+    if (Tools.h2load.path !== undefined) {
+      plan.push({ transport: "DoH GET HTTP/2", client: `h2load -c ${CLIENTS} -m 10`, h1: false })
+      plan.push({ transport: "DoH GET HTTP/1.1", client: `h2load --h1 -c ${CLIENTS}`, h1: true })
+    }
+    for (const step of plan) {
+      for (const s of servers) {
+        log(`${step.transport} → ${s.name} (${SECONDS} s) …`)
+        const r = step.transport === "DoT"
+          ? await dnsperfDot(s.ports.dot, queryFile, SECONDS)
+          : await h2loadDoh(s.ports.doh, uriFiles[s.name], join(dir, "h2load.log"), SECONDS, step.h1)
+        results.push({ transport: step.transport, client: step.client, server: s.name, ...r })
+        await sleep(500)
+      }
+    }
+  } finally {
+    const code = ours === undefined ? undefined : await ours.stop("SIGTERM", 20_000)
+    if (ours !== undefined) log(`vigil-dns exited with ${code} after SIGTERM`)
+    await reference?.stop()
+    await upstream.close()
+    await rm(dir, { recursive: true, force: true })
+  }
+
+  // table
+  const rows = [["transport", "server", "q/s", "mean ms", "p99 ms", "ratio q/s ours/ref", "errors"]]
+  for (const r of results) {
+    const ref = results.find((x) => x.transport === r.transport && x.server === "dnsdist")
+    const ratio = r.server === "vigil-dns" && ref !== undefined && ref.qps > 0 ? r.qps / ref.qps : undefined
+    r.ratioToReference = ratio
+    const errors = r.transport === "DoT" ? r.lost ?? "-" : (r.failed ?? 0) + (r.statusOther ?? 0)
+    rows.push([
+      r.transport,
+      r.server,
+      fmt(r.qps),
+      fmt(r.meanMs, 3),
+      fmt(r.p99Ms, 3),
+      ratio === undefined ? "" : `${ratio.toFixed(2)}×`,
+      String(errors)
+    ])
+  }
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)))
+  console.log("")
+  for (const [i, row] of rows.entries()) {
+    console.log(row.map((c, j) => (j >= 2 ? c.padStart(widths[j]) : c.padEnd(widths[j]))).join("  "))
+    if (i === 0) console.log(widths.map((w) => "-".repeat(w)).join("  "))
+  }
+  console.log("")
+
+  await mkdir(outDir, { recursive: true })
+  const versions = {}
+  for (
+    const [key, t, args] of [
+      ["dnsperf", Tools.dnsperf, ["-h"]],
+      ["h2load", Tools.h2load, ["--version"]],
+      ["dnsdist", Tools.dnsdist, ["--version"]]
+    ]
+  ) {
+    if (t.path === undefined) continue
+    const v = await run(t.path, args)
+    versions[key] = ((v.stdout + v.stderr).match(/(?:^Version |nghttp2\/|dnsdist )([\d.]+)/m) ?? [])[1] ?? "?"
+  }
+  const report = {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: cpus().length,
+    secondsPerRun: SECONDS,
+    names: NAMES,
+    clients: CLIENTS,
+    versions,
+    reference: withReference ? "dnsdist" : null,
+    results
+  }
+  const outFile = join(outDir, "results.json")
+  await writeFile(outFile, JSON.stringify(report, null, 2) + "\n")
+  log(`results written to ${outFile}`)
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(`[bench] failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`)
+    process.exit(1)
+  }
+)
