@@ -80,7 +80,8 @@ export const failover = (
   const count = upstreams.length
   if (count === 0) {
     return {
-      query: () => Effect.fail(new UpstreamError({ upstream: "none", reason: "Connect", detail: "no upstream configured" }))
+      query: () =>
+        Effect.fail(new UpstreamError({ upstream: "none", reason: "Connect", detail: "no upstream configured" }))
     }
   }
   const attemptLimit = Duration.millis(Math.max(1000, Math.floor(queryDeadline / count)))
@@ -95,7 +96,11 @@ export const failover = (
         Effect.timeoutFail({
           duration: attemptLimit,
           onTimeout: () =>
-            new UpstreamError({ upstream: name, reason: "Timeout", detail: `no answer in ${Duration.format(attemptLimit)}` })
+            new UpstreamError({
+              upstream: name,
+              reason: "Timeout",
+              detail: `no answer in ${Duration.format(attemptLimit)}`
+            })
         })
       )
       const result = yield* Effect.either(attempt)
@@ -118,8 +123,10 @@ export const makeFromSpecs = (
   options: UpstreamOptions = {}
 ): Effect.Effect<UpstreamShape, never, Scope.Scope> =>
   Effect.map(
-    Effect.forEach(specs, (spec) => Effect.map(makeTransport(spec, options), (transport) => ({ name: spec.text, transport }))),
-    (upstreams) => failover(upstreams, options.queryDeadlineMs ?? DEFAULT_QUERY_DEADLINE_MS)
+    Effect.forEach(specs, (spec) =>
+      Effect.map(makeTransport(spec, options), (transport) => ({ name: spec.text, transport }))),
+    (upstreams) =>
+      failover(upstreams, options.queryDeadlineMs ?? DEFAULT_QUERY_DEADLINE_MS)
   )
 
 /** The upstreams of `ServerConfig.upstreams`, with failover within the configured query deadline. */

@@ -297,18 +297,21 @@ export const makeStream = (options: {
       const conn: StreamConn = { socket, pending: new Map(), closed: socket.destroyed }
       let lastError: string | undefined
       socket.setNoDelay(true)
-      socket.on("data", makeFrameReader((frame) => {
-        if (frame.length < HEADER_LEN) return
-        const id = (frame[0]! << 8) | frame[1]!
-        const entry = conn.pending.get(id)
-        if (entry === undefined) return // an answer to an abandoned query, or a wrong ID: ignored
-        conn.pending.delete(id)
-        entry.resume(
-          isAnswerTo(frame, entry.sent, entry.questionEnd)
-            ? Effect.succeed(frame)
-            : Effect.fail(new UpstreamError({ upstream, reason: "BadAnswer", detail: "question does not match" }))
-        )
-      }))
+      socket.on(
+        "data",
+        makeFrameReader((frame) => {
+          if (frame.length < HEADER_LEN) return
+          const id = (frame[0]! << 8) | frame[1]!
+          const entry = conn.pending.get(id)
+          if (entry === undefined) return // an answer to an abandoned query, or a wrong ID: ignored
+          conn.pending.delete(id)
+          entry.resume(
+            isAnswerTo(frame, entry.sent, entry.questionEnd)
+              ? Effect.succeed(frame)
+              : Effect.fail(new UpstreamError({ upstream, reason: "BadAnswer", detail: "question does not match" }))
+          )
+        })
+      )
       socket.on("error", (e) => {
         lastError = errorDetail(e)
       })
@@ -369,7 +372,11 @@ export const makeStream = (options: {
       }
       const attempt = Effect.flatMap(cell.get, (conn) => exchange(conn, msg, questionEnd))
       // the server may have closed a reused connection just as we wrote: one more try on a fresh one
-      return yield* Effect.catchIf(attempt, (e) => e.reason === "Closed" && e.detail !== TRANSPORT_CLOSED, () => attempt)
+      return yield* Effect.catchIf(
+        attempt,
+        (e) => e.reason === "Closed" && e.detail !== TRANSPORT_CLOSED,
+        () => attempt
+      )
     })
 
     return { query }

@@ -46,7 +46,10 @@ const closeQuietly = (socket: dgram.Socket) => {
  * A DNS-over-UDP transport to `spec`, with a DNS-over-TCP transport to the same host and port for
  * truncated answers; both closed with the scope.
  */
-export const make = (spec: UdpSpec, options: Tcp.StreamOptions = {}): Effect.Effect<UpstreamShape, never, Scope.Scope> =>
+export const make = (
+  spec: UdpSpec,
+  options: Tcp.StreamOptions = {}
+): Effect.Effect<UpstreamShape, never, Scope.Scope> =>
   Effect.gen(function*() {
     const upstream = spec.text
     const tcp = yield* Tcp.make(spec, options)
