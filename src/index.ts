@@ -11,7 +11,13 @@ export { DotServer } from "./programs/DotServer.js"
 export { HealthServer } from "./programs/HealthServer.js"
 export { Serve } from "./programs/Serve.js"
 export { AnswerCache } from "./services/AnswerCache.js"
-export { CertError, CertFetcher, CertFetcherLive, type CertFetcherShape, type CertKeyPair } from "./services/CertFetcher.js"
+export {
+  CertError,
+  CertFetcher,
+  CertFetcherLive,
+  type CertFetcherShape,
+  type CertKeyPair
+} from "./services/CertFetcher.js"
 export { CertStore } from "./services/CertStore.js"
 export { type QueryContext, QueryHandler, type Reply } from "./services/QueryHandler.js"
 export {

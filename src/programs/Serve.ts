@@ -36,11 +36,15 @@ export const Serve = Effect.gen(function*() {
     }`
   )
   const cert = yield* certs.current
-  yield* Effect.logInfo(tryItCommands(dot.address, doh.address, cert.source.startsWith("self-signed") ? config.dataDir : undefined))
+  yield* Effect.logInfo(
+    tryItCommands(dot.address, doh.address, cert.source.startsWith("self-signed") ? config.dataDir : undefined)
+  )
 
   const drain = Effect.gen(function*() {
     const started = yield* Clock.currentTimeMillis
-    yield* Effect.logInfo(`shutting down: ${handler.inFlight()} queries in flight, ${yield* registry.openConnections} connections open`)
+    yield* Effect.logInfo(
+      `shutting down: ${handler.inFlight()} queries in flight, ${yield* registry.openConnections} connections open`
+    )
     yield* registry.stopAccepting
     const drained = yield* Effect.sync(() => handler.inFlight()).pipe(
       Effect.repeat({ schedule: Schedule.spaced("20 millis"), until: (n) => n === 0 }),
@@ -58,7 +62,11 @@ export const Serve = Effect.gen(function*() {
       Effect.ignore
     )
     const destroyed = yield* registry.closeConnections
-    yield* Effect.logInfo(`stopped after ${(yield* Clock.currentTimeMillis) - started} ms${destroyed > 0 ? `, ${destroyed} connections destroyed` : ""}`)
+    yield* Effect.logInfo(
+      `stopped after ${(yield* Clock.currentTimeMillis) - started} ms${
+        destroyed > 0 ? `, ${destroyed} connections destroyed` : ""
+      }`
+    )
   }).pipe(Effect.annotateLogs({ service: "Serve" }))
 }).pipe(Effect.annotateLogs({ service: "Serve" }))
 
@@ -67,7 +75,9 @@ const hostFor = (a: net.AddressInfo) =>
 
 /** Ready-to-paste commands for trying the server. */
 const tryItCommands = (dot: net.AddressInfo, doh: net.AddressInfo, selfSignedDir: string | undefined) => {
-  const ca = selfSignedDir === undefined ? "" : ` +tls-ca=${path.resolve(selfSignedDir, "selfsigned.crt")} +tls-hostname=localhost`
+  const ca = selfSignedDir === undefined
+    ? ""
+    : ` +tls-ca=${path.resolve(selfSignedDir, "selfsigned.crt")} +tls-hostname=localhost`
   const cacert = selfSignedDir === undefined ? "" : ` --cacert ${path.resolve(selfSignedDir, "selfsigned.crt")}`
   const dohHost = selfSignedDir === undefined ? hostFor(doh) : "localhost"
   // "example.com. IN A" with ID 0, RD set

@@ -40,7 +40,8 @@ const fromSource = (source: TlsSource, dataDir: string): CertFetcherShape => {
 const read = (file: string, source: string) =>
   Effect.tryPromise({
     try: () => fs.readFile(file, "utf8"),
-    catch: (e) => new CertError({ source, reason: "Read", detail: `${file}: ${(e as NodeJS.ErrnoException).code ?? "unreadable"}` })
+    catch: (e) =>
+      new CertError({ source, reason: "Read", detail: `${file}: ${(e as NodeJS.ErrnoException).code ?? "unreadable"}` })
   })
 
 /** `TLS_CERT_PATH` + `TLS_KEY_PATH`: read on every fetch, so a changed file is picked up. */
@@ -92,11 +93,17 @@ export const selfSigned = (dataDir: string): CertFetcherShape => {
             await fs.writeFile(certFile, certPem, { mode: 0o644 })
           },
           catch: (e) =>
-            new CertError({ source, reason: "Write", detail: `${dataDir}: ${(e as NodeJS.ErrnoException).code ?? "unwritable"}` })
+            new CertError({
+              source,
+              reason: "Write",
+              detail: `${dataDir}: ${(e as NodeJS.ErrnoException).code ?? "unwritable"}`
+            })
         })
       ),
       Effect.flatMap(({ certPem, keyPem }) => parseCertKey(certPem, keyPem, source)),
-      Effect.tap(() => Effect.logInfo(`generated a self-signed certificate for localhost, 127.0.0.1, ::1 in ${dataDir}`))
+      Effect.tap(() =>
+        Effect.logInfo(`generated a self-signed certificate for localhost, 127.0.0.1, ::1 in ${dataDir}`)
+      )
     )
   return {
     describe: source,
@@ -110,4 +117,3 @@ export const selfSigned = (dataDir: string): CertFetcherShape => {
     }).pipe(Effect.annotateLogs({ service: "CertFetcher" }))
   }
 }
-

@@ -21,8 +21,11 @@ export class CertStore extends Effect.Service<CertStore>()("vigil/CertStore", {
       changes: ref.changes as Stream.Stream<CertKeyPair>,
       replace: (next: CertKeyPair) => SubscriptionRef.set(ref, next),
       /** true while the served certificate is within its validity period */
-      isValid: Effect.zipWith(SubscriptionRef.get(ref), Clock.currentTimeMillis, (c, now) =>
-        now >= c.notBefore.getTime() && now < c.notAfter.getTime())
+      isValid: Effect.zipWith(
+        SubscriptionRef.get(ref),
+        Clock.currentTimeMillis,
+        (c, now) => now >= c.notBefore.getTime() && now < c.notAfter.getTime()
+      )
     }
   })
 }) {}

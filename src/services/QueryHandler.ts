@@ -1,8 +1,16 @@
 import { Effect, FiberSet, LogLevel } from "effect"
 import { AnswerCache, MAX_CACHE_TTL_S } from "./AnswerCache.js"
+import {
+  errorAnswer,
+  inspectAnswer,
+  peekQuery,
+  type QueryPeek,
+  Rcode,
+  upstreamQuery,
+  writeTtls
+} from "./QueryHandler/Wire.js"
 import { queryDeadlineMs, ServerConfig } from "./ServerConfig.js"
 import { Upstream } from "./Upstream.js"
-import { errorAnswer, inspectAnswer, peekQuery, type QueryPeek, Rcode, upstreamQuery, writeTtls } from "./QueryHandler/Wire.js"
 
 export type Transport = "dot" | "doh"
 
@@ -50,7 +58,8 @@ export class QueryHandler extends Effect.Service<QueryHandler>()("vigil/QueryHan
     const upstream = yield* Upstream
     const runFork = yield* FiberSet.makeRuntime<never, void, never>()
     const debug = LogLevel.lessThanEqual(config.logLevel, LogLevel.Debug)
-    const logDebug = (msg: string) => runFork(Effect.logDebug(msg).pipe(Effect.annotateLogs({ service: "QueryHandler" })))
+    const logDebug = (msg: string) =>
+      runFork(Effect.logDebug(msg).pipe(Effect.annotateLogs({ service: "QueryHandler" })))
     const deadline = queryDeadlineMs(config)
     const pending = new Map<string, Array<Waiter>>()
     const stats: QueryStats = {

@@ -14,7 +14,7 @@ import {
   Redacted
 } from "effect"
 import * as fs from "node:fs"
-import { parseUpstreamList, type UpstreamSpec, upstreamsFromResolvConf } from "./Upstream/Spec.js"
+import { parseUpstreamList, upstreamsFromResolvConf, type UpstreamSpec } from "./Upstream/Spec.js"
 
 /** Where the served certificate comes from. */
 export type TlsSource =
@@ -93,7 +93,10 @@ const millis = (name: string, fallback: number) =>
 
 const positiveInt = (name: string, fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER) =>
   Config.integer(name).pipe(
-    Config.validate({ message: `expected a whole number from ${min} to ${max}`, validation: (n) => n >= min && n <= max }),
+    Config.validate({
+      message: `expected a whole number from ${min} to ${max}`,
+      validation: (n) => n >= min && n <= max
+    }),
     Config.withDefault(fallback)
   )
 
@@ -123,10 +126,14 @@ const tlsSource = Config.all({
   certKey: Config.option(Config.redacted("TLS_CERTKEY"))
 }).pipe(
   Config.mapOrFail(({ certKey, certPath, keyPath }): Either.Either<TlsSource, ConfigError.ConfigError> => {
-    if (Option.isSome(certPath) && Option.isSome(keyPath)) return Either.right({ _tag: "Files", certPath: certPath.value, keyPath: keyPath.value })
+    if (Option.isSome(certPath) && Option.isSome(keyPath)) {
+      return Either.right({ _tag: "Files", certPath: certPath.value, keyPath: keyPath.value })
+    }
     if (Option.isSome(certPath) || Option.isSome(keyPath)) {
       const missing = Option.isSome(certPath) ? "TLS_KEY_PATH" : "TLS_CERT_PATH"
-      return Either.left(ConfigError.InvalidData([missing], "must be set together with the other of TLS_CERT_PATH/TLS_KEY_PATH"))
+      return Either.left(
+        ConfigError.InvalidData([missing], "must be set together with the other of TLS_CERT_PATH/TLS_KEY_PATH")
+      )
     }
     if (Option.isSome(certKey)) return Either.right({ _tag: "Inline", certKey: certKey.value })
     return Either.right({ _tag: "SelfSigned" })

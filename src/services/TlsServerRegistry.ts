@@ -194,4 +194,3 @@ const contextOptions = (pair: CertKeyPair): Pick<tls.SecureContextOptions, "key"
   key: Redacted.value(pair.keyPem),
   cert: pair.certPem
 })
-

@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Clock, Duration, Effect, Exit, Fiber, Layer, Scope } from "effect"
 import * as net from "node:net"
 import { QueryHandler } from "../../src/services/QueryHandler.js"
-import { type TestCerts, mintCerts } from "../fixtures/Certs.js"
+import { mintCerts, type TestCerts } from "../fixtures/Certs.js"
 import { a, decode, idOf, query, rcodeOf } from "../fixtures/Dns.js"
 import { connectDot } from "../fixtures/DotClient.js"
 import * as StubUpstream from "../fixtures/StubUpstream.js"
@@ -20,13 +20,16 @@ const setup = (overrides: Parameters<typeof serverLayer>[1] = {}) =>
     stub.set("two.test", "A", [a("two.test", "192.0.2.2", 300)])
     stub.set("slow.test", "A", [a("slow.test", "192.0.2.9", 300)])
     const scope = yield* Effect.scope
-    const ctx = yield* Layer.buildWithScope(serverLayer(c, { upstreams: [udpUpstream(stub.port)], ...overrides }), scope)
+    const ctx = yield* Layer.buildWithScope(
+      serverLayer(c, { upstreams: [udpUpstream(stub.port)], ...overrides }),
+      scope
+    )
     const port = yield* portOf("dot").pipe(Effect.provide(ctx))
     return { stub, port, ctx, ca: c.caPem }
   })
 
 describe("DoT listener", () => {
-  it.live("answers over TLS with ALPN dot, byte-checked, with the client's ID", () =>
+  it.scopedLive("answers over TLS with ALPN dot, byte-checked, with the client's ID", () =>
     Effect.gen(function*() {
       const { ca, port } = yield* setup()
       const client = yield* connectDot(port, ca)
@@ -41,21 +44,23 @@ describe("DoT listener", () => {
       expect(p.flag_qr).toBe(true)
     }))
 
-  it.live("answers pipelined queries out of order: a fast one overtakes a slow one", () =>
+  it.scopedLive("answers pipelined queries out of order: a fast one overtakes a slow one", () =>
     Effect.gen(function*() {
       const { ca, port, stub } = yield* setup()
       stub.behave("slow.test", { delayMs: 300 })
       const client = yield* connectDot(port, ca)
       const many = [query("slow.test", "A", { id: 1 })]
       for (let i = 2; i <= 40; i++) many.push(query(i % 2 ? "one.test" : "two.test", "A", { id: i }))
-      client.socket.write(Buffer.concat(many.map((m) => Buffer.concat([Buffer.from([m.length >> 8, m.length & 255]), m]))))
+      client.socket.write(
+        Buffer.concat(many.map((m) => Buffer.concat([Buffer.from([m.length >> 8, m.length & 255]), m])))
+      )
       const answers = yield* client.answers(40)
       expect(answers.map(idOf).sort((x, y) => x - y)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1))
       expect(idOf(answers[39]!)).toBe(1)
       expect(answers.every((x) => rcodeOf(x) === 0)).toBe(true)
     }))
 
-  it.live("reads a query split at every byte", () =>
+  it.scopedLive("reads a query split at every byte", () =>
     Effect.gen(function*() {
       const { ca, port } = yield* setup()
       const client = yield* connectDot(port, ca)
@@ -71,7 +76,7 @@ describe("DoT listener", () => {
       expect(decode(answer!).answers?.[0]?.data).toBe("192.0.2.2")
     }))
 
-  it.live("still answers after the client half-closes", () =>
+  it.scopedLive("still answers after the client half-closes", () =>
     Effect.gen(function*() {
       const { ca, port, stub } = yield* setup()
       stub.behave("slow.test", { delayMs: 200 })
@@ -83,7 +88,7 @@ describe("DoT listener", () => {
       yield* client.closed
     }))
 
-  it.live("answers FORMERR to a malformed query and keeps the connection", () =>
+  it.scopedLive("answers FORMERR to a malformed query and keeps the connection", () =>
     Effect.gen(function*() {
       const { ca, port } = yield* setup()
       const client = yield* connectDot(port, ca)
@@ -94,7 +99,7 @@ describe("DoT listener", () => {
       expect(answers.map((x) => [idOf(x), rcodeOf(x)])).toEqual([[6, 1], [7, 0]])
     }))
 
-  it.live("closes a connection that sends a zero-length frame or garbage TLS, and serves others", () =>
+  it.scopedLive("closes a connection that sends a zero-length frame or garbage TLS, and serves others", () =>
     Effect.gen(function*() {
       const { ca, port } = yield* setup()
       const bad = yield* connectDot(port, ca)
@@ -102,20 +107,22 @@ describe("DoT listener", () => {
       yield* bad.closed
       const raw = net.connect(port, "127.0.0.1")
       raw.write(Buffer.from("GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
-      yield* Effect.async<void>((k) => raw.on("close", () => k(Effect.void)))
+      yield* Effect.async<void>((k) => {
+        raw.on("close", () => k(Effect.void))
+      })
       const good = yield* connectDot(port, ca)
       good.send(query("one.test", "A", { id: 8 }))
       expect(idOf((yield* good.answers(1))[0]!)).toBe(8)
     }))
 
-  it.live("refuses a client that offers only another ALPN protocol", () =>
+  it.scopedLive("refuses a client that offers only another ALPN protocol", () =>
     Effect.gen(function*() {
       const { ca, port } = yield* setup()
       const result = yield* Effect.either(connectDot(port, ca, { alpn: ["h2"] }))
       expect(result._tag).toBe("Left")
     }))
 
-  it.live("answers SERVFAIL quickly when the upstream refuses connections", () =>
+  it.scopedLive("answers SERVFAIL quickly when the upstream refuses connections", () =>
     Effect.gen(function*() {
       const refused = yield* Effect.promise(() =>
         new Promise<number>((resolve) => {
@@ -125,7 +132,9 @@ describe("DoT listener", () => {
           })
         })
       )
-      const { ca, port } = yield* setup({ upstreams: [{ _tag: "tcp", host: "127.0.0.1", port: refused, text: `tcp://127.0.0.1:${refused}` }] })
+      const { ca, port } = yield* setup({
+        upstreams: [{ _tag: "tcp", host: "127.0.0.1", port: refused, text: `tcp://127.0.0.1:${refused}` }]
+      })
       const client = yield* connectDot(port, ca)
       const start = yield* Clock.currentTimeMillis
       client.send(query("one.test", "A", { id: 9 }))
@@ -136,7 +145,7 @@ describe("DoT listener", () => {
       expect((yield* Clock.currentTimeMillis) - start).toBeLessThan(3000)
     }))
 
-  it.live("answers SERVFAIL at the query deadline when the upstream is silent", () =>
+  it.scopedLive("answers SERVFAIL at the query deadline when the upstream is silent", () =>
     Effect.gen(function*() {
       const { ca, port, stub } = yield* setup({ workerTimeout: Duration.millis(1000) })
       stub.behave("slow.test", { drop: true })
@@ -152,7 +161,7 @@ describe("DoT listener", () => {
       expect(elapsed).toBeLessThan(8000)
     }), 15_000)
 
-  it.live("closes an idle connection after WORKER_TIMEOUT", () =>
+  it.scopedLive("closes an idle connection after WORKER_TIMEOUT", () =>
     Effect.gen(function*() {
       const { ca, port } = yield* setup({ workerTimeout: Duration.millis(300) })
       const client = yield* connectDot(port, ca)
@@ -162,7 +171,7 @@ describe("DoT listener", () => {
       expect(client.socket.destroyed || client.socket.readableEnded).toBe(true)
     }))
 
-  it.live("drains an in-flight query on shutdown, then closes the connection", () =>
+  it.scopedLive("drains an in-flight query on shutdown, then closes the connection", () =>
     Effect.gen(function*() {
       const c = yield* getCerts
       const stub = yield* StubUpstream.make()
@@ -188,4 +197,3 @@ describe("DoT listener", () => {
       expect(refused._tag).toBe("Left")
     }))
 })
-

@@ -10,10 +10,11 @@ import { a, answerTo, decode, idOf, query, rcodeOf, soa, ttlsOf } from "../fixtu
 const fakeUpstream = (answer: (q: Uint8Array) => Effect.Effect<Uint8Array, UpstreamError>) => {
   const asked: Array<Uint8Array> = []
   const layer = Layer.succeed(Upstream, {
-    query: (q) => Effect.suspend(() => {
-      asked.push(q)
-      return answer(q)
-    })
+    query: (q) =>
+      Effect.suspend(() => {
+        asked.push(q)
+        return answer(q)
+      })
   })
   return { asked, layer }
 }
@@ -31,11 +32,14 @@ const handlerLayer = (upstream: Layer.Layer<Upstream>, config: Parameters<typeof
 
 /** Runs one query through the handler and waits for its answer. */
 const ask = (q: Uint8Array) =>
-  Effect.flatMap(QueryHandler, (h) =>
-    Effect.async<{ answer: Buffer | null; ttl: number; malformed: boolean }>((resume) =>
-      h.handle(q, { transport: "dot", remoteAddress: "127.0.0.1" }, (answer, ttl, malformed) =>
-        resume(Effect.succeed({ answer, ttl, malformed })))
-    ))
+  Effect.flatMap(
+    QueryHandler,
+    (h) =>
+      Effect.async<{ answer: Buffer | null; ttl: number; malformed: boolean }>((resume) =>
+        h.handle(q, { transport: "dot", remoteAddress: "127.0.0.1" }, (answer, ttl, malformed) =>
+          resume(Effect.succeed({ answer, ttl, malformed })))
+      )
+  )
 
 describe("QueryHandler: cache", () => {
   it.scoped("answers a repeat from the cache with the client's ID and decremented TTLs", () => {

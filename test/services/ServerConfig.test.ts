@@ -46,7 +46,10 @@ describe("ServerConfig", () => {
 
   it.effect("parses every upstream kind", () =>
     Effect.gen(function*() {
-      const c = yield* load({ UPSTREAM: "udp://127.0.0.1:5353, tcp://[::1], tls://127.0.0.1#dns.example, https://127.0.0.1:8443/dns-query, 127.0.0.2" })
+      const c = yield* load({
+        UPSTREAM:
+          "udp://127.0.0.1:5353, tcp://[::1], tls://127.0.0.1#dns.example, https://127.0.0.1:8443/dns-query, 127.0.0.2"
+      })
       expect(c.upstreams.map((u) => u._tag)).toEqual(["udp", "tcp", "tls", "https", "udp"])
       expect(c.upstreams[1]).toMatchObject({ host: "::1", port: 53 })
       expect(c.upstreams[2]).toMatchObject({ host: "127.0.0.1", port: 853, servername: "dns.example" })

@@ -57,7 +57,12 @@ describe("Wire: query peek", () => {
     expect(up.id).toBe(0xbeef)
     expect(up.questions).toEqual([{ name: "Example.com", type: "AAAA", class: "IN" }])
     expect(up.flag_rd).toBe(true)
-    const opt = up.additionals?.[0] as unknown as { type: string; udpPayloadSize: number; flags: number; options: Array<unknown> }
+    const opt = up.additionals?.[0] as unknown as {
+      type: string
+      udpPayloadSize: number
+      flags: number
+      options: Array<unknown>
+    }
     expect(opt.type).toBe("OPT")
     expect(opt.udpPayloadSize).toBe(1232)
     expect(opt.flags & 0x8000).toBe(0x8000)

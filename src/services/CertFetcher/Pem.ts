@@ -37,7 +37,11 @@ const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e))
  * Parses a PEM chain and key into a `CertKeyPair`, checking that the key belongs to the leaf.
  * Never puts key material into an error.
  */
-export const parseCertKey = (certPem: string, keyPem: string, source: string): Either.Either<CertKeyPair, CertError> => {
+export const parseCertKey = (
+  certPem: string,
+  keyPem: string,
+  source: string
+): Either.Either<CertKeyPair, CertError> => {
   let leaf: x509.X509Certificate
   try {
     const first = certPem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/)
@@ -54,7 +58,9 @@ export const parseCertKey = (certPem: string, keyPem: string, source: string): E
   }
   const leafNode = new crypto.X509Certificate(Buffer.from(leaf.rawData))
   if (!leafNode.checkPrivateKey(privateKey)) {
-    return Either.left(new CertError({ source, reason: "KeyMismatch", detail: "private key does not match the certificate" }))
+    return Either.left(
+      new CertError({ source, reason: "KeyMismatch", detail: "private key does not match the certificate" })
+    )
   }
   const san = leaf.getExtension(x509.SubjectAlternativeNameExtension)
   const names = san?.names.toJSON() ?? []

@@ -21,7 +21,9 @@ const stripBrackets = (h: string) => (h.startsWith("[") && h.endsWith("]") ? h.s
 export const parseUpstream = (raw: string): Either.Either<UpstreamSpec, string> => {
   const text = raw.trim()
   if (text === "") return Either.left("empty entry")
-  const withScheme = /^[a-z0-9+.-]+:\/\//i.test(text) ? text : `udp://${text.includes(":") && !text.startsWith("[") && text.split(":").length > 2 ? `[${text}]` : text}`
+  const withScheme = /^[a-z0-9+.-]+:\/\//i.test(text)
+    ? text
+    : `udp://${text.includes(":") && !text.startsWith("[") && text.split(":").length > 2 ? `[${text}]` : text}`
   let url: URL
   try {
     url = new URL(withScheme)
