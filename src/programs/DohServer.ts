@@ -1,0 +1,417 @@
+import { Duration, Effect, FiberSet, LogLevel, Schedule } from "effect"
+import * as http from "node:http"
+import * as http2 from "node:http2"
+import type * as net from "node:net"
+import type * as stream from "node:stream"
+import * as tls from "node:tls"
+import { type QueryContext, QueryHandler, type Reply } from "../services/QueryHandler.js"
+import { ServerConfig } from "../services/ServerConfig.js"
+import { listen, TlsServerRegistry } from "../services/TlsServerRegistry.js"
+import {
+  addChunk,
+  answerHeaders,
+  bodyMessage,
+  bodyReader,
+  REJECT_REASONS,
+  type RejectReason,
+  Responses,
+  route,
+  type StaticResponse
+} from "./DohServer/Request.js"
+
+/** HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS advertised to every client. */
+export const H2_MAX_CONCURRENT_STREAMS = 256
+/** HTTP/2 SETTINGS_MAX_HEADER_LIST_SIZE (bytes) and the most header fields one request may carry. */
+export const H2_MAX_HEADER_LIST_SIZE = 16384
+export const H2_MAX_HEADER_PAIRS = 64
+
+/** What the DoH listener has seen (SPEC.md §5 heartbeat, §8 bad input); process-wide like `dotBadInput`. */
+export interface DohStats {
+  /** HTTP requests received (HTTP/2 streams and HTTP/1.1 requests) */
+  requests: number
+  /** DNS answers sent (status 200 with a body) */
+  answers: number
+  /** responses sent, by status code */
+  readonly status: Record<number, number>
+  /** requests answered without a DNS answer, by reason */
+  readonly rejected: Record<RejectReason, number>
+  /** answers that found their stream or connection gone */
+  abandoned: number
+  /** HTTP/2 sessions that failed (bad preface, protocol error, …) */
+  sessionErrors: number
+  /** HTTP/2 streams that failed (reset, protocol error) */
+  streamErrors: number
+  /** HTTP/1.1 connections closed for unparseable requests or header/request timeouts */
+  clientErrors: number
+  /** TLS handshakes that failed */
+  tlsErrors: number
+}
+
+export const dohStats: DohStats = {
+  requests: 0,
+  answers: 0,
+  status: {},
+  rejected: Object.fromEntries(REJECT_REASONS.map((r) => [r, 0])) as Record<RejectReason, number>,
+  abandoned: 0,
+  sessionErrors: 0,
+  streamErrors: 0,
+  clientErrors: 0,
+  tlsErrors: 0
+}
+
+const countStatus = (status: number) => {
+  dohStats.status[status] = (dohStats.status[status] ?? 0) + 1
+}
+
+/**
+ * One HTTP version served on TLS sockets that the listener hands over after ALPN. A purpose-built
+ * HTTP/2 path replaces `h2` by implementing this and calling the same `route` / `QueryHandler.handle`.
+ */
+interface Transport {
+  /** takes over a TLS socket whose handshake chose this protocol */
+  readonly accept: (socket: tls.TLSSocket) => void
+  /** graceful close: GOAWAY / `Connection: close`; requests in flight still get their answers */
+  readonly drain: () => void
+  /** connections (sessions) still open */
+  readonly open: () => number
+  /** destroys whatever is still open */
+  readonly destroy: () => void
+}
+
+interface Env {
+  readonly handle: (query: Uint8Array, ctx: QueryContext, reply: Reply) => void
+  readonly idleMs: number
+  readonly rejected: (response: StaticResponse, ctx: QueryContext) => void
+  readonly logDebug: ((msg: string) => void) | undefined
+  readonly logDefect: (msg: string, e: unknown) => void
+  readonly countTimeout: () => void
+}
+
+const NO_CONTEXT: QueryContext = { transport: "doh", remoteAddress: undefined }
+
+// the HTTP/2 header block of each ready-made response, built once
+const h2Headers = new Map<StaticResponse, http2.OutgoingHttpHeaders>(
+  Object.values(Responses).map((r) => [r, { ":status": r.status, ...r.headers }])
+)
+
+/** DNS over HTTPS/2 with the `stream` API of `node:http2` (not the slower compatibility API). */
+const makeH2 = (env: Env): Transport => {
+  const sessions = new Map<http2.Http2Session, QueryContext>()
+  let draining = false
+  const server = http2.createServer({
+    settings: {
+      maxConcurrentStreams: H2_MAX_CONCURRENT_STREAMS,
+      maxHeaderListSize: H2_MAX_HEADER_LIST_SIZE,
+      enablePush: false
+    },
+    maxHeaderListPairs: H2_MAX_HEADER_PAIRS
+  })
+
+  const onStreamError = function(this: http2.ServerHttp2Stream, e: Error) {
+    dohStats.streamErrors++
+    if (env.logDebug !== undefined) env.logDebug(`HTTP/2 stream ${this.id ?? "?"} failed: ${e.message}`)
+  }
+
+  const sendStatic = (stream: http2.ServerHttp2Stream, response: StaticResponse, ctx: QueryContext) => {
+    if (response.reason !== undefined) env.rejected(response, ctx)
+    countStatus(response.status)
+    if (stream.destroyed || stream.closed) return
+    const headers = h2Headers.get(response) ?? { ":status": response.status, ...response.headers }
+    if (response.body.length === 0) stream.respond(headers, { endStream: true })
+    else {
+      stream.respond(headers)
+      stream.end(response.body)
+    }
+  }
+
+  const replyTo = (stream: http2.ServerHttp2Stream, ctx: QueryContext): Reply => (answer, ttl, malformed) => {
+    if (answer === null || malformed) return sendStatic(stream, Responses.UnusableMessage, ctx)
+    if (stream.destroyed || stream.closed) {
+      dohStats.abandoned++
+      return
+    }
+    dohStats.answers++
+    countStatus(200)
+    const headers: http2.OutgoingHttpHeaders = answerHeaders(answer.length, ttl)
+    headers[":status"] = 200
+    stream.respond(headers)
+    stream.end(answer)
+  }
+
+  const readBody = (stream: http2.ServerHttp2Stream, expected: number, ctx: QueryContext) => {
+    const reader = bodyReader(expected)
+    let over = false
+    // a POST whose body never comes must not hold its stream (and a draining session) forever
+    stream.setTimeout(env.idleMs, () => {
+      env.countTimeout()
+      stream.close(http2.constants.NGHTTP2_CANCEL)
+    })
+    stream.on("data", (chunk: Buffer) => {
+      if (over) return
+      if (!addChunk(reader, chunk)) {
+        over = true
+        stream.setTimeout(0)
+        sendStatic(stream, Responses.TooLarge, ctx)
+        // RST_STREAM(NO_ERROR) once the 413 is out: the client stops uploading (RFC 9113 §8.1)
+        stream.close(http2.constants.NGHTTP2_NO_ERROR)
+      }
+    })
+    stream.on("end", () => {
+      if (over) return
+      stream.setTimeout(0)
+      const message = bodyMessage(reader)
+      if (Buffer.isBuffer(message)) env.handle(message, ctx, replyTo(stream, ctx))
+      else sendStatic(stream, message, ctx)
+    })
+  }
+
+  server.on("session", (session) => {
+    sessions.set(session, { transport: "doh", remoteAddress: session.socket?.remoteAddress })
+    session.once("close", () => sessions.delete(session))
+    // idle: GOAWAY, streams in flight finish
+    session.setTimeout(env.idleMs, () => {
+      env.countTimeout()
+      session.close()
+    })
+    if (draining) session.close()
+  })
+  server.on("sessionError", (e, session) => {
+    dohStats.sessionErrors++
+    if (env.logDebug !== undefined) {
+      env.logDebug(`HTTP/2 session from ${sessions.get(session)?.remoteAddress ?? "?"} failed: ${e.message}`)
+    }
+  })
+  server.on("stream", (stream, headers) => {
+    dohStats.requests++
+    stream.on("error", onStreamError)
+    const session = stream.session
+    const ctx = (session !== undefined ? sessions.get(session) : undefined) ?? NO_CONTEXT
+    try {
+      const r = route(headers[":method"], headers[":path"], headers["content-type"], headers["content-length"])
+      if (r._tag === "Query") env.handle(r.message, ctx, replyTo(stream, ctx))
+      else if (r._tag === "ReadBody") readBody(stream, r.expected, ctx)
+      else sendStatic(stream, r.response, ctx)
+    } catch (e) {
+      env.logDefect("HTTP/2 request handler failed", e)
+      stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR)
+    }
+  })
+
+  return {
+    accept: (socket) => {
+      server.emit("connection", socket)
+    },
+    drain: () => {
+      draining = true
+      for (const s of sessions.keys()) if (!s.closed && !s.destroyed) s.close()
+    },
+    open: () => sessions.size,
+    destroy: () => {
+      for (const s of sessions.keys()) s.destroy()
+    }
+  }
+}
+
+/** DNS over HTTPS/1.1 on Node's own parser, keep-alive. */
+const makeH1 = (env: Env): Transport => {
+  const connections = new Map<net.Socket, QueryContext>()
+  let draining = false
+  const checkEvery = Math.min(Math.max(Math.floor(env.idleMs / 4), 250), 5000)
+  const server = http.createServer({ connectionsCheckingInterval: checkEvery })
+  server.keepAliveTimeout = env.idleMs
+  server.headersTimeout = env.idleMs
+  server.requestTimeout = 2 * env.idleMs
+  server.timeout = 0
+  // `http.Server` arms its header/request timeouts and idle-connection tracking on "listening"; this
+  // server never listens itself (the TLS listener hands it sockets), so arm them now
+  server.emit("listening")
+
+  const sendStatic = (res: http.ServerResponse, response: StaticResponse, ctx: QueryContext, close: boolean) => {
+    if (response.reason !== undefined) env.rejected(response, ctx)
+    countStatus(response.status)
+    if (res.destroyed || res.headersSent) return
+    if (close || draining) res.shouldKeepAlive = false
+    res.writeHead(response.status, response.headers)
+    res.end(response.body.length === 0 ? undefined : response.body)
+  }
+
+  const replyTo = (req: http.IncomingMessage, res: http.ServerResponse, ctx: QueryContext): Reply => (a, t, m) =>
+    sendAnswer(req, res, ctx, a, t, m)
+
+  const sendAnswer = (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    ctx: QueryContext,
+    answer: Buffer | null,
+    ttl: number,
+    malformed: boolean
+  ) => {
+    if (answer === null || malformed) return sendStatic(res, Responses.UnusableMessage, ctx, false)
+    // (a pipelined response has no socket of its own yet: ask the request's)
+    if (res.destroyed || res.headersSent || req.socket.destroyed) {
+      dohStats.abandoned++
+      return
+    }
+    dohStats.answers++
+    countStatus(200)
+    if (draining) res.shouldKeepAlive = false
+    res.writeHead(200, answerHeaders(answer.length, ttl))
+    res.end(answer)
+  }
+
+  const readBody = (req: http.IncomingMessage, res: http.ServerResponse, expected: number, ctx: QueryContext) => {
+    const reader = bodyReader(expected)
+    let over = false
+    req.on("data", (chunk: Buffer) => {
+      if (over) return
+      if (!addChunk(reader, chunk)) {
+        over = true
+        // the rest of the body is not read: the connection closes after the 413
+        sendStatic(res, Responses.TooLarge, ctx, true)
+      }
+    })
+    req.on("end", () => {
+      if (over) return
+      const message = bodyMessage(reader)
+      if (Buffer.isBuffer(message)) env.handle(message, ctx, replyTo(req, res, ctx))
+      else sendStatic(res, message, ctx, false)
+    })
+  }
+
+  server.on("request", (req, res) => {
+    dohStats.requests++
+    const ctx = connections.get(req.socket) ?? NO_CONTEXT
+    try {
+      const method = req.method
+      const r = route(method, req.url, req.headers["content-type"], req.headers["content-length"])
+      if (r._tag === "Query") env.handle(r.message, ctx, replyTo(req, res, ctx))
+      else if (r._tag === "ReadBody") readBody(req, res, r.expected, ctx)
+      else {
+        // a rejected request may carry a body nobody reads: close instead of draining it
+        const mayHaveBody = method !== "GET" && method !== "HEAD" && method !== "OPTIONS"
+        sendStatic(res, r.response, ctx, mayHaveBody)
+      }
+    } catch (e) {
+      env.logDefect("HTTP/1.1 request handler failed", e)
+      res.destroy()
+    }
+  })
+
+  server.on("clientError", (e: NodeJS.ErrnoException, socket: stream.Duplex) => {
+    if (e.code === "ECONNRESET" || !socket.writable) {
+      socket.destroy()
+      return
+    }
+    dohStats.clientErrors++
+    const status = e.code === "HPE_HEADER_OVERFLOW" ? 431 : e.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400
+    if (status === 408) env.countTimeout()
+    countStatus(status)
+    if (env.logDebug !== undefined) {
+      const remote = connections.get(socket as net.Socket)?.remoteAddress ?? "?"
+      env.logDebug(`HTTP/1.1 connection from ${remote} closed with ${status}: ${e.code ?? e.message}`)
+    }
+    socket.write(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`)
+    socket.destroy()
+  })
+
+  return {
+    accept: (socket) => {
+      connections.set(socket, { transport: "doh", remoteAddress: socket.remoteAddress })
+      socket.once("close", () => connections.delete(socket))
+      server.emit("connection", socket)
+    },
+    drain: () => {
+      draining = true
+      server.closeIdleConnections()
+    },
+    open: () => connections.size,
+    destroy: () => {
+      for (const s of connections.keys()) s.destroy()
+      // clears the connection-checking interval
+      server.close()
+    }
+  }
+}
+
+/**
+ * DNS over HTTPS (RFC 8484) on `DOH_PORT`: ONE `tls.Server` offering ALPN `h2` and `http/1.1`; each
+ * handshake's ALPN choice picks the transport the TLS socket is handed to — `h2` to a plain
+ * `http2.createServer()` (what `http2.createSecureServer` does inside), anything else (including no
+ * ALPN) to a plain `http.createServer()` (what `https.Server` does). Both route through
+ * `DohServer/Request.ts` to `QueryHandler.handle`.
+ *
+ * Closing the scope stops accepting, sends GOAWAY on every HTTP/2 session and `Connection: close` on
+ * HTTP/1.1 (idle ones are closed at once), waits until every connection has closed by itself (answers
+ * in flight are still written), at most `SHUTDOWN_TIMEOUT_MS`, then destroys what is left. `drain`
+ * starts the same graceful close earlier, without waiting (a shutdown program calls it right after
+ * `stopAccepting`, so clients hear GOAWAY while queries drain).
+ */
+export const DohServer = Effect.gen(function*() {
+  const config = yield* ServerConfig
+  const registry = yield* TlsServerRegistry
+  const handler = yield* QueryHandler
+  const options = yield* registry.tlsOptions(["h2", "http/1.1"])
+  const runFork = yield* FiberSet.makeRuntime<never, void, never>()
+  const debug = LogLevel.lessThanEqual(config.logLevel, LogLevel.Debug)
+  const logDebug = debug ? (msg: string) => runFork(Effect.logDebug(msg)) : undefined
+
+  const env: Env = {
+    handle: handler.handle,
+    idleMs: Duration.toMillis(config.workerTimeout),
+    rejected: (response, ctx) => {
+      dohStats.rejected[response.reason!]++
+      if (logDebug !== undefined) logDebug(`${response.status} to ${ctx.remoteAddress ?? "?"}: ${response.detail}`)
+    },
+    logDebug,
+    logDefect: (msg, e) => runFork(Effect.logError(msg, e)),
+    countTimeout: registry.countTimeout
+  }
+  const h2 = makeH2(env)
+  const h1 = makeH1(env)
+
+  const server = tls.createServer({ ...options, noDelay: true })
+  server.on("secureConnection", (socket: tls.TLSSocket) => {
+    if (socket.alpnProtocol === "h2") h2.accept(socket)
+    else h1.accept(socket)
+  })
+  server.on("tlsClientError", (e: Error, socket: net.Socket) => {
+    dohStats.tlsErrors++
+    if (logDebug !== undefined) logDebug(`TLS handshake from ${socket.remoteAddress ?? "?"} failed: ${e.message}`)
+  })
+  yield* registry.register("doh", server)
+
+  const drain = Effect.sync(() => {
+    if (server.listening) server.close()
+    h2.drain()
+    h1.drain()
+  })
+
+  const address = yield* Effect.acquireRelease(
+    listen("DoH", server, config.listenHost, config.dohPort, config.tcpBacklog),
+    () =>
+      Effect.gen(function*() {
+        yield* drain
+        yield* Effect.sync(() => h2.open() + h1.open()).pipe(
+          Effect.repeat({ schedule: Schedule.spaced("10 millis"), until: (n) => n === 0 }),
+          Effect.timeout(config.shutdownTimeout),
+          Effect.ignore
+        )
+        const left = h2.open() + h1.open()
+        if (left > 0) yield* Effect.logWarning(`destroying ${left} DoH connections left after the drain`)
+        h2.destroy()
+        h1.destroy()
+      })
+  )
+  // errors after listening (EMFILE on accept, …) must not take the process down
+  server.on("error", (e) => runFork(Effect.logWarning(`DoH listener error: ${e.message}`)))
+
+  return {
+    address,
+    server,
+    /** starts the graceful close (GOAWAY, `Connection: close`) without waiting for it */
+    drain,
+    /** HTTP/2 sessions and HTTP/1.1 connections open */
+    openConnections: Effect.sync(() => h2.open() + h1.open()),
+    stats: dohStats
+  }
+}).pipe(Effect.annotateLogs({ service: "DohServer" }))
