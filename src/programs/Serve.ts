@@ -46,6 +46,8 @@ export const Serve = Effect.gen(function*() {
       `shutting down: ${handler.inFlight()} queries in flight, ${yield* registry.openConnections} connections open`
     )
     yield* registry.stopAccepting
+    // HTTP/2 clients get GOAWAY now, HTTP/1.1 keep-alive connections `Connection: close`
+    yield* doh.drain
     const drained = yield* Effect.sync(() => handler.inFlight()).pipe(
       Effect.repeat({ schedule: Schedule.spaced("20 millis"), until: (n) => n === 0 }),
       Effect.timeout(config.shutdownTimeout),
