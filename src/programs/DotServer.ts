@@ -2,10 +2,10 @@ import { Duration, Effect, FiberSet, LogLevel } from "effect"
 import type * as net from "node:net"
 import * as tls from "node:tls"
 import { QueryHandler } from "../services/QueryHandler.js"
+import { frame, makeFrameReader } from "../services/QueryHandler/Framing.js"
 import { errorAnswer, MAX_MESSAGE, Rcode } from "../services/QueryHandler/Wire.js"
 import { ServerConfig } from "../services/ServerConfig.js"
 import { listen, TlsServerRegistry } from "../services/TlsServerRegistry.js"
-import { frame, makeFrameReader } from "./DotServer/Framing.js"
 
 /** Queries one connection may have in flight; past it, reading pauses until answers go out. */
 export const MAX_IN_FLIGHT_PER_CONNECTION = 128

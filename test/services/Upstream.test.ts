@@ -13,7 +13,6 @@ import {
   type UpstreamOptions
 } from "../../src/services/Upstream.js"
 import { parseUpstream, type UpstreamSpec } from "../../src/services/Upstream/Spec.js"
-import { makeFrameReader } from "../../src/services/Upstream/Tcp.js"
 import { mintCerts } from "../fixtures/Certs.js"
 import { a, decode, query } from "../fixtures/Dns.js"
 import * as Stub from "../fixtures/StubUpstream.js"
@@ -435,31 +434,4 @@ describe("Upstream failover", () => {
       )
       expect(error.reason).toBe("Connect")
     }))
-})
-
-describe("RFC 7766 frame reader", () => {
-  const framed = (...messages: ReadonlyArray<ReadonlyArray<number>>) =>
-    Uint8Array.from(messages.flatMap((m) => [m.length >> 8, m.length & 0xff, ...m]))
-
-  it("delivers messages split byte by byte, coalesced in one chunk, and empty", () => {
-    const m1 = Array.from({ length: 300 }, (_, i) => i & 0xff)
-    const m2 = [1, 2, 3]
-    const bytes = framed(m1, [], m2, m1)
-    for (const chunking of [1, 2, 7, 301, bytes.length]) {
-      const got: Array<Array<number>> = []
-      const feed = makeFrameReader((f) => got.push([...f]))
-      for (let i = 0; i < bytes.length; i += chunking) feed(bytes.subarray(i, i + chunking))
-      expect(got).toEqual([m1, [], m2, m1])
-    }
-  })
-
-  it("hands out copies, never views of the chunk", () => {
-    const chunk = framed([9, 9, 9])
-    let frame: Uint8Array | undefined
-    makeFrameReader((f) => {
-      frame = f
-    })(chunk)
-    chunk.fill(0)
-    expect([...frame!]).toEqual([9, 9, 9])
-  })
 })

@@ -6,6 +6,7 @@
 import { Cause, Deferred, Effect, Exit, FiberId, Option, type Scope } from "effect"
 import * as crypto from "node:crypto"
 import * as net from "node:net"
+import { makeFrameReader } from "../QueryHandler/Framing.js"
 import { HEADER_LEN, MAX_MESSAGE, readU16 } from "../QueryHandler/Wire.js"
 import { UpstreamError, type UpstreamShape } from "../Upstream.js"
 
@@ -88,51 +89,6 @@ export const badQuery = (upstream: string, msg: Uint8Array): Effect.Effect<never
 
 // ---------------------------------------------------------------------------------------------------------
 // Framing
-
-/**
- * An RFC 7766 reader: feed it every chunk read from the stream; it calls `onFrame` with each complete
- * message (a copy, never a view into a socket buffer), however the messages were split or coalesced.
- */
-export const makeFrameReader = (onFrame: (frame: Uint8Array) => void): (chunk: Uint8Array) => void => {
-  const chunks: Array<Uint8Array> = []
-  let buffered = 0
-  let need = -1
-  const take = (n: number): Uint8Array => {
-    const out = new Uint8Array(n)
-    let filled = 0
-    while (filled < n) {
-      const head = chunks[0]!
-      const want = n - filled
-      if (head.length <= want) {
-        out.set(head, filled)
-        filled += head.length
-        chunks.shift()
-      } else {
-        out.set(head.subarray(0, want), filled)
-        chunks[0] = head.subarray(want)
-        filled += want
-      }
-    }
-    buffered -= n
-    return out
-  }
-  return (chunk) => {
-    if (chunk.length === 0) return
-    chunks.push(chunk)
-    buffered += chunk.length
-    for (;;) {
-      if (need < 0) {
-        if (buffered < 2) return
-        const head = take(2)
-        need = (head[0]! << 8) | head[1]!
-      }
-      if (buffered < need) return
-      const frame = take(need)
-      need = -1
-      onFrame(frame)
-    }
-  }
-}
 
 /** `msg` with a 2-byte length prefix and message ID `id`. */
 export const frameWithId = (msg: Uint8Array, id: number): Uint8Array => {
@@ -299,8 +255,10 @@ export const makeStream = (options: {
       socket.setNoDelay(true)
       socket.on(
         "data",
-        makeFrameReader((frame) => {
-          if (frame.length < HEADER_LEN) return
+        makeFrameReader((view) => {
+          if (view.length < HEADER_LEN) return
+          // a copy: the answer may be cached, and must not hold the whole read buffer alive
+          const frame = new Uint8Array(view)
           const id = (frame[0]! << 8) | frame[1]!
           const entry = conn.pending.get(id)
           if (entry === undefined) return // an answer to an abandoned query, or a wrong ID: ignored
@@ -310,7 +268,7 @@ export const makeStream = (options: {
               ? Effect.succeed(frame)
               : Effect.fail(new UpstreamError({ upstream, reason: "BadAnswer", detail: "question does not match" }))
           )
-        })
+        }, () => socket.destroy()).push
       )
       socket.on("error", (e) => {
         lastError = errorDetail(e)

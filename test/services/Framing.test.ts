@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { frame, makeFrameReader } from "../../src/programs/DotServer/Framing.js"
+import { frame, makeFrameReader } from "../../src/services/QueryHandler/Framing.js"
 
 const messages = [Buffer.from("first message"), Buffer.alloc(300, 7), Buffer.from([1]), Buffer.from("last")]
 const stream = Buffer.concat(messages.map(frame))
