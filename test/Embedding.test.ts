@@ -19,6 +19,7 @@ describe("embedding", () => {
         listenHost: "127.0.0.1",
         dotPort: 0,
         dohPort: 0,
+        healthPort: 0,
         upstreams: [{ _tag: "udp", host: "127.0.0.1", port: stub.port, text: stub.udpUrl }],
         tls: {
           _tag: "Inline",
