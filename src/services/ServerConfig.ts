@@ -14,6 +14,7 @@ import {
   Redacted
 } from "effect"
 import * as fs from "node:fs"
+import { withoutStack } from "./OperatorError.js"
 import { parseUpstreamList, upstreamsFromResolvConf, type UpstreamSpec } from "./Upstream/Spec.js"
 
 /** Where the served certificate comes from. */
@@ -78,6 +79,11 @@ const defaults = (): ServerConfigShape => ({
 export class ServerConfigError extends Data.TaggedError("ServerConfigError")<{
   readonly problems: ReadonlyArray<string>
 }> {
+  constructor(args: { readonly problems: ReadonlyArray<string> }) {
+    super(args)
+    withoutStack(this)
+  }
+
   override get message() {
     return `invalid configuration (${this.problems.length} problem${this.problems.length === 1 ? "" : "s"}):\n` +
       this.problems.map((p) => `  - ${p}`).join("\n")

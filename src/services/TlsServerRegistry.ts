@@ -3,6 +3,7 @@ import type * as net from "node:net"
 import * as tls from "node:tls"
 import type { CertKeyPair } from "./CertFetcher.js"
 import { CertStore } from "./CertStore.js"
+import { withoutStack } from "./OperatorError.js"
 import { handshakeTimeoutMs, ServerConfig } from "./ServerConfig.js"
 
 export class ListenError extends Data.TaggedError("ListenError")<{
@@ -10,6 +11,11 @@ export class ListenError extends Data.TaggedError("ListenError")<{
   readonly address: string
   readonly detail: string
 }> {
+  constructor(args: { readonly listener: string; readonly address: string; readonly detail: string }) {
+    super(args)
+    withoutStack(this)
+  }
+
   override get message() {
     return `${this.listener} could not listen on ${this.address}: ${this.detail}`
   }

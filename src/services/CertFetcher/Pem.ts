@@ -1,6 +1,7 @@
 import * as x509 from "@peculiar/x509"
 import { Data, Either, Redacted } from "effect"
 import * as crypto from "node:crypto"
+import { withoutStack } from "../OperatorError.js"
 
 x509.cryptoProvider.set(crypto.webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0])
 
@@ -26,6 +27,15 @@ export class CertError extends Data.TaggedError("CertError")<{
   readonly reason: "Read" | "Parse" | "KeyMismatch" | "Generate" | "Write" | "Expired"
   readonly detail: string
 }> {
+  constructor(args: {
+    readonly source: string
+    readonly reason: "Read" | "Parse" | "KeyMismatch" | "Generate" | "Write" | "Expired"
+    readonly detail: string
+  }) {
+    super(args)
+    withoutStack(this)
+  }
+
   override get message() {
     return `certificate from ${this.source}: ${this.reason}: ${this.detail}`
   }
