@@ -14,6 +14,7 @@ import {
   Redacted
 } from "effect"
 import * as fs from "node:fs"
+import * as os from "node:os"
 import { withoutStack } from "./OperatorError.js"
 import { parseUpstreamList, upstreamsFromResolvConf, type UpstreamSpec } from "./Upstream/Spec.js"
 
@@ -41,6 +42,27 @@ export interface ServerConfigShape {
   readonly cacheSize: number
   readonly logLevel: LogLevel.LogLevel
   readonly logFormat: LogFormat
+  /** `CERT_SERVICE_URL`: remote certificate service; requests go to `<url><epoch ms>` */
+  readonly certServiceUrl: Option.Option<URL>
+  /** `KDF_SVC`: hex key material of the remote certificate service (checked when the service starts) */
+  readonly kdfSvc: Option.Option<Redacted.Redacted<string>>
+  /** `HOST_IDENTIFIER`: the `who` sent to the certificate service */
+  readonly hostIdentifier: string
+  /** `CERT_RENEW_BEFORE`: how long before expiry renewal starts */
+  readonly certRenewBefore: Duration.Duration
+  /** `CERT_MAX_ATTEMPTS`: failed renewal attempts before falling back to hourly tries */
+  readonly certMaxAttempts: number
+  /** `TLS_PSK`: the PSK seed bytes (>= 32), enables TLS-PSK */
+  readonly tlsPsk: Option.Option<Redacted.Redacted<Uint8Array>>
+  /** `TOP_SECRET_512_B64`: fleet secret for session-ticket keys */
+  readonly ticketSecret: Option.Option<Redacted.Redacted<Uint8Array>>
+  /** `IMAGE_REF`: appended to the ticket-key context */
+  readonly imageRef: string
+  /** `TICKET_ROTATION`: ticket-key rotation period */
+  readonly ticketRotation: Duration.Duration
+  /** `MAXCONNS`, `MINCONNS`: bounds of the adaptive connection limit */
+  readonly maxConns: number
+  readonly minConns: number
 }
 
 export class ServerConfig extends Context.Tag("vigil/ServerConfig")<ServerConfig, ServerConfigShape>() {
@@ -72,7 +94,18 @@ const defaults = (): ServerConfigShape => ({
   dataDir: "./.vigil",
   cacheSize: 30000,
   logLevel: LogLevel.Info,
-  logFormat: "pretty"
+  logFormat: "pretty",
+  certServiceUrl: Option.none(),
+  kdfSvc: Option.none(),
+  hostIdentifier: os.hostname(),
+  certRenewBefore: Duration.days(1),
+  certMaxAttempts: 20,
+  tlsPsk: Option.none(),
+  ticketSecret: Option.none(),
+  imageRef: "",
+  ticketRotation: Duration.days(7),
+  maxConns: 1000,
+  minConns: 50
 })
 
 /** Every invalid or missing variable, reported together. */
@@ -104,6 +137,57 @@ const positiveInt = (name: string, fallback: number, min = 1, max = Number.MAX_S
       validation: (n) => n >= min && n <= max
     }),
     Config.withDefault(fallback)
+  )
+
+/** A duration such as `1 day`, `36 hours`, `90 minutes` or a number of milliseconds. */
+const duration = (name: string, fallback: Duration.Duration) =>
+  Config.string(name).pipe(
+    Config.mapOrFail((raw) => {
+      const t = raw.trim()
+      const d = /^\d+$/.test(t) ? Option.some(Duration.millis(Number(t))) : Duration.decodeUnknown(t)
+      return Option.match(d, {
+        onNone: () =>
+          Either.left(
+            ConfigError.InvalidData(
+              [name],
+              `expected a duration like "1 day", "12 hours" or "90 minutes", got "${raw}"`
+            )
+          ),
+        onSome: (v) =>
+          Duration.greaterThan(v, Duration.zero)
+            ? Either.right(v)
+            : Either.left(ConfigError.InvalidData([name], "must be longer than zero"))
+      })
+    }),
+    Config.withDefault(fallback)
+  )
+
+const decodeHexOrBase64 = (s: string): Uint8Array | undefined =>
+  /^([0-9a-fA-F]{2})+$/.test(s) ? Buffer.from(s, "hex") : decodeBase64(s)
+
+const decodeBase64 = (s: string): Uint8Array | undefined =>
+  /^[A-Za-z0-9+/_-]+={0,2}$/.test(s) ? Buffer.from(s, "base64") : undefined
+
+/** A secret given as text, decoded to bytes and checked for length; never echoed in an error. */
+const secretBytes = (
+  name: string,
+  encoding: string,
+  decode: (s: string) => Uint8Array | undefined,
+  minBytes: number
+) =>
+  Config.option(
+    Config.redacted(name).pipe(
+      Config.mapOrFail((secret) => {
+        const bytes = decode(Redacted.value(secret).trim())
+        if (bytes === undefined) return Either.left(ConfigError.InvalidData([name], `is not ${encoding}`))
+        if (bytes.length < minBytes) {
+          return Either.left(
+            ConfigError.InvalidData([name], `must decode to at least ${minBytes} bytes, got ${bytes.length}`)
+          )
+        }
+        return Either.right(Redacted.make(bytes))
+      })
+    )
   )
 
 const port = (name: string, fallback: number) => Config.port(name).pipe(Config.withDefault(fallback))
@@ -163,12 +247,42 @@ export const serverConfig = (resolvConf = "/etc/resolv.conf"): Config.Config<Ser
     dataDir: Config.nonEmptyString("DATA_DIR").pipe(Config.withDefault("./.vigil")),
     cacheSize: positiveInt("CACHE_SIZE", 30000, 0, 10_000_000),
     logLevel: Config.logLevel("EFFECT_LOG_LEVEL").pipe(Config.withDefault(LogLevel.Info)),
-    logFormat
-  })
+    logFormat,
+    certServiceUrl: Config.option(
+      Config.string("CERT_SERVICE_URL").pipe(
+        Config.mapOrFail((raw) => {
+          try {
+            const url = new URL(raw)
+            if (url.protocol !== "https:" && url.protocol !== "http:") throw new Error()
+            return Either.right(url)
+          } catch {
+            return Either.left(ConfigError.InvalidData(["CERT_SERVICE_URL"], `expected an http(s) URL, got "${raw}"`))
+          }
+        })
+      )
+    ),
+    kdfSvc: Config.option(Config.redacted("KDF_SVC")),
+    hostIdentifier: Config.nonEmptyString("HOST_IDENTIFIER").pipe(Config.withDefault(os.hostname())),
+    certRenewBefore: duration("CERT_RENEW_BEFORE", Duration.days(1)),
+    certMaxAttempts: positiveInt("CERT_MAX_ATTEMPTS", 20, 1, 1000),
+    tlsPsk: secretBytes("TLS_PSK", "hex or base64", decodeHexOrBase64, 32),
+    ticketSecret: secretBytes("TOP_SECRET_512_B64", "base64", decodeBase64, 32),
+    imageRef: Config.string("IMAGE_REF").pipe(Config.withDefault("")),
+    ticketRotation: duration("TICKET_ROTATION", Duration.days(7)),
+    maxConns: positiveInt("MAXCONNS", 1000, 1, 1_000_000),
+    minConns: positiveInt("MINCONNS", 50, 1, 1_000_000)
+  }).pipe(
+    Config.validate({
+      message: "MINCONNS: must not be above MAXCONNS",
+      validation: (c) => c.minConns <= c.maxConns
+    })
+  )
 
 /** Flattens a ConfigError into one line per variable. */
 export const describeConfigError = (error: ConfigError.ConfigError): ReadonlyArray<string> => {
   const out: Array<string> = []
+  // a check inside a named Config may repeat the name in the path: "X.X" is "X"
+  const name = (path: ReadonlyArray<string>) => path.filter((seg, i) => seg !== path[i - 1]).join(".") || "?"
   const walk = (e: ConfigError.ConfigError): void => {
     switch (e._op) {
       case "And":
@@ -177,16 +291,16 @@ export const describeConfigError = (error: ConfigError.ConfigError): ReadonlyArr
         walk(e.right)
         return
       case "MissingData":
-        out.push(`${e.path.join(".") || "?"}: ${e.message}`)
+        out.push(`${name(e.path)}: ${e.message}`)
         return
       case "InvalidData":
-        out.push(`${e.path.join(".") || "?"}: ${e.message}`)
+        out.push(`${name(e.path)}: ${e.message}`)
         return
       case "SourceUnavailable":
-        out.push(`${e.path.join(".") || "?"}: ${e.message} (${Cause.pretty(e.cause)})`)
+        out.push(`${name(e.path)}: ${e.message} (${Cause.pretty(e.cause)})`)
         return
       case "Unsupported":
-        out.push(`${e.path.join(".") || "?"}: ${e.message}`)
+        out.push(`${name(e.path)}: ${e.message}`)
         return
     }
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigProvider, Duration, Effect, LogLevel, Redacted } from "effect"
+import { ConfigProvider, Duration, Effect, LogLevel, Option, Redacted } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -111,6 +111,61 @@ describe("ServerConfig", () => {
     Effect.gen(function*() {
       const error = yield* Effect.flip(load({ TLS_CERTKEY: "KEY=topsecretvalue", DOT_PORT: "x" }))
       expect(error.message).not.toContain("topsecretvalue")
+    }))
+
+  it.effect("reads the certificate, ticket and PSK variables", () =>
+    Effect.gen(function*() {
+      const c = yield* load({
+        CERT_SERVICE_URL: "https://certs.example.net/x/crt/",
+        KDF_SVC: "0a".repeat(32),
+        HOST_IDENTIFIER: "edge-7",
+        CERT_RENEW_BEFORE: "36 hours",
+        CERT_MAX_ATTEMPTS: "5",
+        TLS_PSK: "0b".repeat(32),
+        TOP_SECRET_512_B64: Buffer.alloc(64, 7).toString("base64"),
+        IMAGE_REF: "sha256:abc",
+        TICKET_ROTATION: "1 day",
+        MAXCONNS: "200",
+        MINCONNS: "20"
+      })
+      expect(Option.map(c.certServiceUrl, String)).toEqual(Option.some("https://certs.example.net/x/crt/"))
+      expect(c.hostIdentifier).toBe("edge-7")
+      expect(Duration.toMillis(c.certRenewBefore)).toBe(36 * 3600_000)
+      expect(c.certMaxAttempts).toBe(5)
+      expect(Option.map(c.tlsPsk, (r) => Buffer.from(Redacted.value(r)).toString("hex"))).toEqual(
+        Option.some("0b".repeat(32))
+      )
+      expect(Option.map(c.ticketSecret, (r) => Redacted.value(r).length)).toEqual(Option.some(64))
+      expect(Duration.toMillis(c.ticketRotation)).toBe(86_400_000)
+      expect([c.maxConns, c.minConns]).toEqual([200, 20])
+      const d = yield* load({})
+      expect(Duration.toMillis(d.certRenewBefore)).toBe(86_400_000)
+      expect(d.certMaxAttempts).toBe(20)
+      expect(Duration.toMillis(d.ticketRotation)).toBe(7 * 86_400_000)
+      expect([d.maxConns, d.minConns]).toEqual([1000, 50])
+      expect(Option.isNone(d.tlsPsk)).toBe(true)
+    }))
+
+  it.effect("rejects a short or undecodable TLS_PSK without echoing it, and bad durations", () =>
+    Effect.gen(function*() {
+      const e = yield* Effect.flip(load({
+        TLS_PSK: "0b".repeat(16),
+        TOP_SECRET_512_B64: "not base64!!",
+        CERT_RENEW_BEFORE: "soonish",
+        TICKET_ROTATION: "0",
+        CERT_SERVICE_URL: "ftp://x"
+      }))
+      expect(e.problems.map((p) => p.split(":")[0]).sort()).toEqual([
+        "CERT_RENEW_BEFORE",
+        "CERT_SERVICE_URL",
+        "TICKET_ROTATION",
+        "TLS_PSK",
+        "TOP_SECRET_512_B64"
+      ])
+      expect(e.message).toContain("TLS_PSK: must decode to at least 32 bytes, got 16")
+      expect(e.message).not.toContain("0b0b0b")
+      const m = yield* Effect.flip(load({ MAXCONNS: "10", MINCONNS: "50" }))
+      expect(m.message).toContain("MINCONNS: must not be above MAXCONNS")
     }))
 
   it.effect("accepts a config built from values (embedding)", () =>
