@@ -5,6 +5,7 @@ import { CertStore } from "../services/CertStore.js"
 import { QueryHandler } from "../services/QueryHandler.js"
 import { ServerConfig } from "../services/ServerConfig.js"
 import { formatAddress, TlsServerRegistry } from "../services/TlsServerRegistry.js"
+import { CertRenewal } from "./CertRenewal.js"
 import { DohServer } from "./DohServer.js"
 import { DotServer } from "./DotServer.js"
 import { HealthServer } from "./HealthServer.js"
@@ -29,6 +30,7 @@ export const Serve = Effect.gen(function*() {
 
   yield* Effect.addFinalizer(() => drain)
   yield* registry.markAccepting
+  yield* Effect.forkScoped(CertRenewal)
 
   yield* Effect.logInfo(
     `listening: DoT ${formatAddress(dot.address)}, DoH ${formatAddress(doh.address)}, health ${

@@ -1,4 +1,5 @@
-import { Clock, Context, Effect, Layer, Redacted } from "effect"
+import { Clock, Context, Duration, Effect, Layer, Redacted, Stream } from "effect"
+import { watch } from "node:fs"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import { CertError, type CertKeyPair, mintSelfSigned, parseCertKey, parseKeyCrtLines } from "./CertFetcher/Pem.js"
@@ -7,35 +8,49 @@ import { ServerConfig, type TlsSource } from "./ServerConfig.js"
 export { CertError, type CertKeyPair } from "./CertFetcher/Pem.js"
 
 /**
- * A source of certificates. `fetch` returns the newest certificate the source has (the certificate
- * store decides whether it replaces the one being served).
+ * A source of certificates. `initial` is the certificate to start with; `fetch` returns the newest
+ * certificate the source has (the certificate store decides whether it replaces the one being served);
+ * `changes` signals that the source may hold a new one now (a file written), besides the renewal schedule.
  */
 export interface CertFetcherShape {
   readonly describe: string
+  readonly initial: Effect.Effect<CertKeyPair, CertError>
   readonly fetch: Effect.Effect<CertKeyPair, CertError>
+  readonly changes: Stream.Stream<void>
 }
 
 export class CertFetcher extends Context.Tag("vigil/CertFetcher")<CertFetcher, CertFetcherShape>() {
-  static readonly layer = (source: TlsSource, dataDir: string): Layer.Layer<CertFetcher> =>
-    Layer.succeed(CertFetcher, fromSource(source, dataDir))
+  static readonly layer = (
+    source: TlsSource,
+    dataDir: string,
+    renewBefore: Duration.Duration = Duration.days(1)
+  ): Layer.Layer<CertFetcher> => Layer.succeed(CertFetcher, fromSource(source, dataDir, renewBefore))
 }
 
 /** The fetcher the configuration asks for. */
 export const CertFetcherLive: Layer.Layer<CertFetcher, never, ServerConfig> = Layer.effect(
   CertFetcher,
-  Effect.map(ServerConfig, (c) => fromSource(c.tls, c.dataDir))
+  Effect.map(ServerConfig, (c) => fromSource(c.tls, c.dataDir, c.certRenewBefore))
 )
 
-const fromSource = (source: TlsSource, dataDir: string): CertFetcherShape => {
+export const fromSource = (source: TlsSource, dataDir: string, renewBefore: Duration.Duration): CertFetcherShape => {
   switch (source._tag) {
     case "Files":
       return fromFiles(source.certPath, source.keyPath)
     case "Inline":
       return fromInline(source.certKey)
     case "SelfSigned":
-      return selfSigned(dataDir)
+      return selfSigned(dataDir, renewBefore)
   }
 }
+
+/** A source with no notion of change: the renewal schedule alone asks it again. */
+const simple = (describe: string, fetch: Effect.Effect<CertKeyPair, CertError>): CertFetcherShape => ({
+  describe,
+  initial: fetch,
+  fetch,
+  changes: Stream.never
+})
 
 const read = (file: string, source: string) =>
   Effect.tryPromise({
@@ -44,35 +59,60 @@ const read = (file: string, source: string) =>
       new CertError({ source, reason: "Read", detail: `${file}: ${(e as NodeJS.ErrnoException).code ?? "unreadable"}` })
   })
 
-/** `TLS_CERT_PATH` + `TLS_KEY_PATH`: read on every fetch, so a changed file is picked up. */
+/** How long file events are left to settle before the pair is read (an editor, certbot and lego write in steps). */
+export const FILE_SETTLE = Duration.seconds(1)
+/** Files are also read this often, for file systems whose change events do not arrive (NFS, some volumes). */
+export const FILE_POLL = Duration.minutes(1)
+
+/**
+ * `TLS_CERT_PATH` + `TLS_KEY_PATH`: read on every fetch. `changes` fires, debounced, after any event in
+ * the files' directories (an in-place write, an atomic rename, a Kubernetes secret's symlink swap) and
+ * once a minute; a half-written pair fails to parse or its key does not match, and is not applied.
+ */
 export const fromFiles = (certPath: string, keyPath: string): CertFetcherShape => {
   const source = `files ${certPath} + ${keyPath}`
+  const fetch = Effect.all([read(certPath, source), read(keyPath, source)]).pipe(
+    Effect.flatMap(([cert, key]) => parseCertKey(cert, key, source)),
+    Effect.withSpan("CertFetcher.fetch", { attributes: { source: "files" } })
+  )
+  const dirs = [...new Set([path.dirname(path.resolve(certPath)), path.dirname(path.resolve(keyPath))])]
+  const events = Stream.mergeAll(dirs.map(watchDir), { concurrency: "unbounded" })
   return {
     describe: source,
-    fetch: Effect.all([read(certPath, source), read(keyPath, source)]).pipe(
-      Effect.flatMap(([cert, key]) => parseCertKey(cert, key, source)),
-      Effect.withSpan("CertFetcher.fetch", { attributes: { source: "files" } })
-    )
+    initial: fetch,
+    fetch,
+    changes: Stream.merge(events, Stream.tick(FILE_POLL).pipe(Stream.drop(1))).pipe(Stream.debounce(FILE_SETTLE))
   }
 }
 
+/** Events in a directory (`fs.watch`); ends quietly when the directory cannot be watched (the poll remains). */
+const watchDir = (dir: string): Stream.Stream<void> =>
+  Stream.asyncScoped<void>((emit) =>
+    Effect.acquireRelease(
+      Effect.try(() => watch(dir, { persistent: false }, () => void emit.single(undefined))).pipe(
+        Effect.tap((w) => Effect.sync(() => w.on("error", () => void emit.end()))),
+        Effect.tapError(() => Effect.logWarning(`cannot watch ${dir}; certificate files are polled every minute`)),
+        Effect.orElseSucceed(() => undefined)
+      ),
+      (w) => Effect.sync(() => w?.close())
+    )
+  )
+
 /** `TLS_CERTKEY`: `KEY=`/`CRT=` lines of base64 PEM. */
-export const fromInline = (certKey: Redacted.Redacted<string>): CertFetcherShape => ({
-  describe: "TLS_CERTKEY",
-  fetch: Effect.suspend(() => parseKeyCrtLines(Redacted.value(certKey), "TLS_CERTKEY"))
-})
+export const fromInline = (certKey: Redacted.Redacted<string>): CertFetcherShape =>
+  simple("TLS_CERTKEY", Effect.suspend(() => parseKeyCrtLines(Redacted.value(certKey), "TLS_CERTKEY")))
 
 /** Days a generated self-signed certificate is valid for. */
 export const SELF_SIGNED_DAYS = 90
-/** A stored self-signed certificate with less than this left is replaced at start. */
-const SELF_SIGNED_REUSE_MIN_MS = 86_400_000
 
 /**
  * The embedded default: a self-signed ECDSA P-256 certificate for localhost, kept in `DATA_DIR`
- * (`selfsigned.crt`, `selfsigned.key`, mode 0600) and reused while it has more than a day left;
- * otherwise a new one is minted and stored.
+ * (`selfsigned.crt`, `selfsigned.key`, mode 0600) and reused while more than `renewBefore` (at least a
+ * day) of it is left; otherwise a new one is minted and stored — so the renewal schedule, which asks at
+ * `renewBefore` before expiry, gets a new one.
  */
-export const selfSigned = (dataDir: string): CertFetcherShape => {
+export const selfSigned = (dataDir: string, renewBefore: Duration.Duration = Duration.days(1)): CertFetcherShape => {
+  const reuseMinMs = Math.max(86_400_000, Duration.toMillis(renewBefore))
   const certFile = path.join(dataDir, "selfsigned.crt")
   const keyFile = path.join(dataDir, "selfsigned.key")
   const source = `self-signed (${certFile})`
@@ -105,15 +145,15 @@ export const selfSigned = (dataDir: string): CertFetcherShape => {
         Effect.logInfo(`generated a self-signed certificate for localhost, 127.0.0.1, ::1 in ${dataDir}`)
       )
     )
-  return {
-    describe: source,
-    fetch: Effect.gen(function*() {
+  return simple(
+    source,
+    Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
       const stored = yield* reuse
-      if (stored._tag === "Some" && stored.value.notAfter.getTime() - now > SELF_SIGNED_REUSE_MIN_MS) {
+      if (stored._tag === "Some" && stored.value.notAfter.getTime() - now > reuseMinMs) {
         return stored.value
       }
       return yield* mint(now)
     }).pipe(Effect.annotateLogs({ service: "CertFetcher" }))
-  }
+  )
 }

@@ -1,25 +1,85 @@
 import { Clock, Effect, Stream, SubscriptionRef } from "effect"
 import { CertFetcher, type CertKeyPair } from "./CertFetcher.js"
+import { describeRejection, judge, type Rejection } from "./CertStore/Accept.js"
+
+/** What became of a candidate offered to the store. */
+export type OfferResult =
+  | { readonly _tag: "Replaced"; readonly previous: CertKeyPair; readonly current: CertKeyPair }
+  | { readonly _tag: "Same" }
+  | { readonly _tag: "Rejected"; readonly rejection: Rejection; readonly reason: string }
+
+/** Certificate counters for the heartbeat and /metrics. */
+export interface CertStats {
+  /** certificates replaced by a newer one */
+  renewals: number
+  /** renewal attempts that failed (fetch error, rejected candidate, same certificate) */
+  renewalFailures: number
+  /** candidates rejected by a check of SPEC.md §4 */
+  rejected: number
+}
 
 /**
  * The one certificate the whole process serves. It is loaded from the `CertFetcher` at start (a start
- * without a certificate is a fatal error); `replace` swaps it, and every TLS listener follows `changes`
- * (see `TlsServerRegistry`). Renewal (a later program) decides when to call `replace`.
+ * without a certificate is a fatal error); `offer` applies the checks of SPEC.md §4 to a candidate and
+ * swaps it in when it passes, and every TLS listener follows `changes` (see `TlsServerRegistry`).
  */
 export class CertStore extends Effect.Service<CertStore>()("vigil/CertStore", {
   effect: Effect.gen(function*() {
     const fetcher = yield* CertFetcher
-    const initial = yield* fetcher.fetch
+    const initial = yield* fetcher.initial
     yield* Effect.logInfo(
       `serving certificate ${initial.subject} for ${[...initial.dnsNames, ...initial.ipAddresses].join(", ")} ` +
         `from ${initial.source}, valid until ${initial.notAfter.toISOString()}`
     ).pipe(Effect.annotateLogs({ service: "CertStore" }))
     const ref = yield* SubscriptionRef.make<CertKeyPair>(initial)
+    const stats: CertStats = { renewals: 0, renewalFailures: 0, rejected: 0 }
+
+    const offer = (candidate: CertKeyPair) =>
+      Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        return yield* SubscriptionRef.modify(ref, (current): readonly [OfferResult, CertKeyPair] => {
+          const verdict = judge(current, candidate, now, current.source.startsWith("self-signed"))
+          switch (verdict._tag) {
+            case "Same":
+              return [{ _tag: "Same" }, current]
+            case "Reject":
+              return [
+                { _tag: "Rejected", rejection: verdict.rejection, reason: describeRejection(verdict.rejection) },
+                current
+              ]
+            case "Accept":
+              return [{ _tag: "Replaced", previous: current, current: candidate }, candidate]
+          }
+        })
+      }).pipe(
+        Effect.tap((r) =>
+          Effect.sync(() => {
+            if (r._tag === "Replaced") stats.renewals++
+            else if (r._tag === "Rejected") stats.rejected++
+          })
+        ),
+        Effect.tap((r) =>
+          r._tag === "Replaced"
+            ? Effect.logInfo(
+              `new certificate from ${r.current.source}: valid until ${r.current.notAfter.toISOString()} ` +
+                `(was ${r.previous.notAfter.toISOString()})`
+            )
+            : r._tag === "Rejected"
+            ? Effect.logWarning(`rejected a certificate from ${candidate.source}: ${r.reason}; keeping the current one`)
+            : Effect.logDebug(`${candidate.source} returned the certificate already served`)
+        ),
+        Effect.annotateLogs({ service: "CertStore" })
+      )
+
     return {
       current: SubscriptionRef.get(ref),
       /** the current certificate now and every later one */
       changes: ref.changes as Stream.Stream<CertKeyPair>,
-      replace: (next: CertKeyPair) => SubscriptionRef.set(ref, next),
+      offer,
+      stats: () => ({ ...stats }),
+      countFailure: () => {
+        stats.renewalFailures++
+      },
       /** true while the served certificate is within its validity period */
       isValid: Effect.zipWith(
         SubscriptionRef.get(ref),
