@@ -22,14 +22,26 @@ export interface CertKeyPair {
   readonly source: string
 }
 
+/** Why a certificate could not be had; `Http`, `Decrypt`, `Timeout`: the remote certificate service. */
+export type CertErrorReason =
+  | "Read"
+  | "Parse"
+  | "KeyMismatch"
+  | "Generate"
+  | "Write"
+  | "Expired"
+  | "Http"
+  | "Decrypt"
+  | "Timeout"
+
 export class CertError extends Data.TaggedError("CertError")<{
   readonly source: string
-  readonly reason: "Read" | "Parse" | "KeyMismatch" | "Generate" | "Write" | "Expired"
+  readonly reason: CertErrorReason
   readonly detail: string
 }> {
   constructor(args: {
     readonly source: string
-    readonly reason: "Read" | "Parse" | "KeyMismatch" | "Generate" | "Write" | "Expired"
+    readonly reason: CertErrorReason
     readonly detail: string
   }) {
     super(args)
