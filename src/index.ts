@@ -28,6 +28,8 @@ export {
   type ServerConfigShape,
   type TlsSource
 } from "./services/ServerConfig.js"
+export { TicketKeys, tkt48 } from "./services/TicketKeys.js"
 export { ListenError, TlsServerRegistry } from "./services/TlsServerRegistry.js"
+export { TlsSessions, type TlsSessionStats, tlsSessionStats } from "./services/TlsSessions.js"
 export { Upstream, UpstreamError, type UpstreamShape } from "./services/Upstream.js"
 export type { UpstreamSpec } from "./services/Upstream/Spec.js"

@@ -5,6 +5,7 @@ import type { CertKeyPair } from "./CertFetcher.js"
 import { CertStore } from "./CertStore.js"
 import { withoutStack } from "./OperatorError.js"
 import { handshakeTimeoutMs, ServerConfig } from "./ServerConfig.js"
+import { TlsSessions } from "./TlsSessions.js"
 
 export class ListenError extends Data.TaggedError("ListenError")<{
   readonly listener: string
@@ -84,6 +85,7 @@ export class TlsServerRegistry extends Effect.Service<TlsServerRegistry>()("vigi
   scoped: Effect.gen(function*() {
     const config = yield* ServerConfig
     const certs = yield* CertStore
+    const sessions = yield* TlsSessions
     const servers = new Map<number, TrackedServer>()
     const counters: ConnectionCounters = { opened: 0, dropped: 0, timedOut: 0, tlsErrors: 0 }
     const accepting = yield* Ref.make(false)
@@ -92,13 +94,16 @@ export class TlsServerRegistry extends Effect.Service<TlsServerRegistry>()("vigi
 
     const contextOf = (): tls.SecureContextOptions => ({
       ...secureOptions,
-      ciphers: CIPHERS,
+      ...sessions.contextOptions,
+      // PSK suites only with TLS-PSK on
+      ciphers: sessions.pskEnabled ? CIPHERS : `${CIPHERS}:!PSK`,
       honorCipherOrder: true,
       minVersion: "TLSv1.2",
       sessionTimeout: SESSION_TIMEOUT_S
     })
     const baseOptions = (alpn: ReadonlyArray<string>): tls.TlsOptions => ({
       ...contextOf(),
+      ...sessions.serverOptions,
       handshakeTimeout: handshakeTimeoutMs(config),
       ALPNProtocols: [...alpn]
     })
@@ -109,6 +114,8 @@ export class TlsServerRegistry extends Effect.Service<TlsServerRegistry>()("vigi
         for (const s of servers.values()) {
           if (s.server instanceof tls.Server) {
             s.server.setSecureContext(contextOf())
+            // a new secure context comes with new random ticket keys
+            sessions.reapply(s.server)
           }
         }
       })
@@ -144,6 +151,11 @@ export class TlsServerRegistry extends Effect.Service<TlsServerRegistry>()("vigi
           return tracked
         }),
         (tracked) => Effect.sync(() => servers.delete(tracked.id))
+      ).pipe(
+        // session cache, ticket key and its rotation, record sizing: in this server's scope
+        Effect.tap((tracked) =>
+          tracked.server instanceof tls.Server ? sessions.attach(kind, tracked.server) : Effect.void
+        )
       )
 
     /** Stops every server from accepting; open connections stay. */
@@ -193,7 +205,8 @@ export class TlsServerRegistry extends Effect.Service<TlsServerRegistry>()("vigi
         counters.timedOut++
       }
     }
-  })
+  }),
+  dependencies: [TlsSessions.Default]
 }) {}
 
 const contextOptions = (pair: CertKeyPair): Pick<tls.SecureContextOptions, "key" | "cert"> => ({
