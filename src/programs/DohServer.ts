@@ -393,6 +393,8 @@ export const DohServer = Effect.gen(function*() {
         yield* drain
         yield* Effect.sync(() => h2.open() + h1.open()).pipe(
           Effect.repeat({ schedule: Schedule.spaced("10 millis"), until: (n) => n === 0 }),
+          // a finalizer runs uninterruptibly: without this the timeout could never cut the wait short
+          Effect.interruptible,
           Effect.timeout(config.shutdownTimeout),
           Effect.ignore
         )

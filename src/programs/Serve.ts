@@ -52,6 +52,8 @@ export const Serve = Effect.gen(function*() {
     yield* doh.drain
     const drained = yield* Effect.sync(() => handler.inFlight()).pipe(
       Effect.repeat({ schedule: Schedule.spaced("20 millis"), until: (n) => n === 0 }),
+      // a finalizer runs uninterruptibly: without this the timeout could never cut the wait short
+      Effect.interruptible,
       Effect.timeout(config.shutdownTimeout),
       Effect.option
     )
@@ -62,6 +64,8 @@ export const Serve = Effect.gen(function*() {
     yield* registry.endConnections
     yield* registry.openConnections.pipe(
       Effect.repeat({ schedule: Schedule.spaced("20 millis"), until: (n) => n === 0 }),
+      // a finalizer runs uninterruptibly: without this the timeout could never cut the wait short
+      Effect.interruptible,
       Effect.timeout(CLOSE_GRACE),
       Effect.ignore
     )

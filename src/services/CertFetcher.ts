@@ -1,8 +1,9 @@
-import { Clock, Context, Duration, Effect, Layer, Redacted, Stream } from "effect"
+import { Clock, Context, Duration, Effect, Layer, Option, Redacted, Stream } from "effect"
 import { watch } from "node:fs"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import { CertError, type CertKeyPair, mintSelfSigned, parseCertKey, parseKeyCrtLines } from "./CertFetcher/Pem.js"
+import { remoteFetcherFromConfig, RemoteHttpClientLive } from "./CertFetcher/Remote.js"
 import { ServerConfig, type TlsSource } from "./ServerConfig.js"
 
 export { CertError, type CertKeyPair } from "./CertFetcher/Pem.js"
@@ -27,11 +28,31 @@ export class CertFetcher extends Context.Tag("vigil/CertFetcher")<CertFetcher, C
   ): Layer.Layer<CertFetcher> => Layer.succeed(CertFetcher, fromSource(source, dataDir, renewBefore))
 }
 
-/** The fetcher the configuration asks for. */
+/**
+ * The fetcher the configuration asks for: the TLS source (files, `TLS_CERTKEY` or the self-signed
+ * default); or, when `CERT_SERVICE_URL` and a valid `KDF_SVC` are set, the remote certificate service,
+ * which is also asked first at start — if it cannot answer then, the TLS source gives the certificate to
+ * start with and the renewal schedule keeps asking the service.
+ */
 export const CertFetcherLive: Layer.Layer<CertFetcher, never, ServerConfig> = Layer.effect(
   CertFetcher,
-  Effect.map(ServerConfig, (c) => fromSource(c.tls, c.dataDir, c.certRenewBefore))
-)
+  Effect.gen(function*() {
+    const c = yield* ServerConfig
+    const local = fromSource(c.tls, c.dataDir, c.certRenewBefore)
+    const remote = yield* remoteFetcherFromConfig
+    if (Option.isNone(remote)) return local
+    return {
+      ...remote.value,
+      initial: remote.value.fetch.pipe(
+        Effect.tapError((e) =>
+          Effect.logWarning(`certificate service unavailable at start (${e.message}); starting with ${local.describe}`)
+        ),
+        Effect.orElse(() => local.initial),
+        Effect.annotateLogs({ service: "CertFetcher" })
+      )
+    }
+  })
+).pipe(Layer.provide(RemoteHttpClientLive))
 
 export const fromSource = (source: TlsSource, dataDir: string, renewBefore: Duration.Duration): CertFetcherShape => {
   switch (source._tag) {

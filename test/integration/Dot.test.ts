@@ -196,4 +196,29 @@ describe("DoT listener", () => {
       const refused = yield* Effect.either(connectDot(port, c.caPem))
       expect(refused._tag).toBe("Left")
     }))
+
+  it.scopedLive("gives up on in-flight queries after SHUTDOWN_TIMEOUT_MS and closes the connection", () =>
+    Effect.gen(function*() {
+      const c = yield* getCerts
+      const stub = yield* StubUpstream.make()
+      stub.set("slow.test", "A", [a("slow.test", "192.0.2.9", 300)])
+      stub.behave("slow.test", { drop: true })
+      const scope = yield* Scope.make()
+      const ctx = yield* Layer.buildWithScope(
+        serverLayer(c, { upstreams: [udpUpstream(stub.port)], shutdownTimeout: Duration.millis(300) }),
+        scope
+      )
+      const port = yield* portOf("dot").pipe(Effect.provide(ctx))
+      const client = yield* connectDot(port, c.caPem)
+      client.send(query("slow.test", "A", { id: 14 }))
+      yield* Effect.sleep(Duration.millis(100))
+      const start = yield* Clock.currentTimeMillis
+      yield* Scope.close(scope, Exit.void)
+      const took = (yield* Clock.currentTimeMillis) - start
+      yield* client.closed
+      // the 4 s query deadline was not waited for: 300 ms of drain, then at most the 1 s close grace
+      expect(took).toBeGreaterThanOrEqual(290)
+      expect(took).toBeLessThan(2500)
+      expect(yield* client.answers(1)).toEqual([])
+    }))
 })

@@ -1,0 +1,133 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Duration, Effect, Layer, Schedule } from "effect"
+import * as crypto from "node:crypto"
+import * as fs from "node:fs"
+import * as http2 from "node:http2"
+import * as path from "node:path"
+import * as tls from "node:tls"
+import { CertStore } from "../../src/services/CertStore.js"
+import { mintCa, mintServerCert, type TestCa, type TestCerts, writeCerts } from "../fixtures/Certs.js"
+import { a, idOf, query } from "../fixtures/Dns.js"
+import { connectDot } from "../fixtures/DotClient.js"
+import * as StubUpstream from "../fixtures/StubUpstream.js"
+import { portOf, serverLayer, udpUpstream } from "../fixtures/TestServer.js"
+
+const serialOf = (c: TestCerts) => new crypto.X509Certificate(c.leafPem).serialNumber.toUpperCase()
+
+/** The serial a fresh DoT handshake is shown. */
+const dotSerial = (port: number, ca: string) =>
+  Effect.async<string, Error>((resume) => {
+    const s = tls.connect({ host: "127.0.0.1", port, ca, servername: "localhost", ALPNProtocols: ["dot"] }, () => {
+      const serial = s.getPeerCertificate().serialNumber.toUpperCase()
+      s.destroy()
+      resume(Effect.succeed(serial))
+    })
+    s.once("error", (e) => resume(Effect.fail(e)))
+  })
+
+/** The serial a fresh DoH (HTTP/2) session is shown. */
+const dohSerial = (port: number, ca: string) =>
+  Effect.async<string, Error>((resume) => {
+    const session = http2.connect(`https://localhost:${port}`, { ca })
+    session.once("connect", () => {
+      const serial = (session.socket as tls.TLSSocket).getPeerCertificate().serialNumber.toUpperCase()
+      session.destroy()
+      resume(Effect.succeed(serial))
+    })
+    session.once("error", (e) => resume(Effect.fail(e)))
+  })
+
+/** Polls until `check` returns the expected value (within `within`). */
+const eventually = <A>(check: Effect.Effect<A, Error>, expected: A, within = Duration.seconds(8)) =>
+  check.pipe(
+    Effect.filterOrFail((v) => v === expected, (v) => new Error(`still ${String(v)}, want ${String(expected)}`)),
+    Effect.retry(Schedule.spaced(Duration.millis(100))),
+    Effect.timeout(within)
+  )
+
+const setup = Effect.gen(function*() {
+  const ca: TestCa = yield* Effect.promise(() => mintCa())
+  const first = yield* Effect.promise(() => mintServerCert(ca))
+  const files = yield* Effect.promise(() => writeCerts(first))
+  const stub = yield* StubUpstream.make()
+  stub.set("one.test", "A", [a("one.test", "192.0.2.1", 300)])
+  const ctx = yield* Layer.buildWithScope(
+    serverLayer(first, {
+      tls: { _tag: "Files", certPath: files.certPath, keyPath: files.keyPath },
+      upstreams: [udpUpstream(stub.port)]
+    }),
+    yield* Effect.scope
+  )
+  const dot = yield* portOf("dot").pipe(Effect.provide(ctx))
+  const doh = yield* portOf("doh").pipe(Effect.provide(ctx))
+  const store = yield* CertStore.pipe(Effect.provide(ctx))
+  return { ca, first, files, dot, doh, store }
+})
+
+describe("certificate hot swap from watched files", () => {
+  it.scopedLive("a pair written in place is served within seconds; an open connection keeps answering", () =>
+    Effect.gen(function*() {
+      const { ca, doh, dot, files, first, store } = yield* setup
+      expect(yield* dotSerial(dot, ca.caPem)).toBe(serialOf(first))
+      const before = yield* connectDot(dot, ca.caPem)
+      before.send(query("one.test", "A", { id: 1 }))
+      yield* before.answers(1)
+
+      const second = yield* Effect.promise(() =>
+        mintServerCert(ca, { notAfter: new Date(first.notAfter.getTime() + 10 * 86_400_000) })
+      )
+      fs.writeFileSync(files.keyPath, second.keyPem)
+      fs.writeFileSync(files.certPath, second.certPem)
+
+      yield* eventually(dotSerial(dot, ca.caPem), serialOf(second))
+      expect(yield* dohSerial(doh, ca.caPem)).toBe(serialOf(second))
+      expect(store.stats().renewals).toBe(1)
+      // the connection opened before the swap still gets answers
+      before.send(query("one.test", "A", { id: 2 }))
+      const answers = yield* before.answers(2)
+      expect(idOf(answers[1]!)).toBe(2)
+    }))
+
+  it.scopedLive("a pair moved in by atomic rename is served; garbage and a mismatched key are not", () =>
+    Effect.gen(function*() {
+      const { ca, dot, files, first, store } = yield* setup
+      // garbage: rejected, the current certificate stays
+      fs.writeFileSync(files.certPath, "-----BEGIN CERTIFICATE-----\nnot a certificate\n-----END CERTIFICATE-----\n")
+      yield* Effect.sleep(Duration.seconds(2))
+      expect(yield* dotSerial(dot, ca.caPem)).toBe(serialOf(first))
+      // a new certificate with the old key: the key does not match, not applied
+      const second = yield* Effect.promise(() =>
+        mintServerCert(ca, { notAfter: new Date(first.notAfter.getTime() + 10 * 86_400_000) })
+      )
+      fs.writeFileSync(files.certPath, second.certPem)
+      yield* Effect.sleep(Duration.seconds(2))
+      expect(yield* dotSerial(dot, ca.caPem)).toBe(serialOf(first))
+      expect(store.stats().renewals).toBe(0)
+      // the key arrives by atomic rename (as certbot/lego/cert-manager do): now the pair matches
+      const tmp = path.join(files.dir, ".key.tmp")
+      fs.writeFileSync(tmp, second.keyPem)
+      fs.renameSync(tmp, files.keyPath)
+      yield* eventually(dotSerial(dot, ca.caPem), serialOf(second))
+      expect(store.stats().renewals).toBe(1)
+    }))
+
+  it.scopedLive("a certificate for other names, or one expiring sooner, is rejected", () =>
+    Effect.gen(function*() {
+      const { ca, dot, files, first, store } = yield* setup
+      const other = yield* Effect.promise(() =>
+        mintServerCert(ca, { dnsNames: ["other.example"], notAfter: new Date(first.notAfter.getTime() + 86_400_000) })
+      )
+      fs.writeFileSync(files.keyPath, other.keyPem)
+      fs.writeFileSync(files.certPath, other.certPem)
+      yield* Effect.sleep(Duration.seconds(2))
+      const sooner = yield* Effect.promise(() =>
+        mintServerCert(ca, { notAfter: new Date(first.notAfter.getTime() - 86_400_000) })
+      )
+      fs.writeFileSync(files.keyPath, sooner.keyPem)
+      fs.writeFileSync(files.certPath, sooner.certPem)
+      yield* Effect.sleep(Duration.seconds(2))
+      expect(yield* dotSerial(dot, ca.caPem)).toBe(serialOf(first))
+      expect(store.stats().rejected).toBeGreaterThanOrEqual(2)
+      expect(store.stats().renewals).toBe(0)
+    }))
+})
