@@ -364,7 +364,7 @@ export const DohServer = Effect.gen(function*() {
     },
     logDebug,
     logDefect: (msg, e) => runFork(Effect.logError(msg, e)),
-    countTimeout: registry.countTimeout
+    countTimeout: () => registry.countTimeout("doh")
   }
   const h2 = makeH2(env)
   const h1 = makeH1(env)

@@ -88,7 +88,7 @@ export const DotServer = Effect.gen(function*() {
     socket.setTimeout(idleMs)
     socket.on("timeout", () => {
       if (inFlight > 0) return
-      registry.countTimeout()
+      registry.countTimeout("dot")
       socket.destroy()
     })
     socket.on("data", reader.push)

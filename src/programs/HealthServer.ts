@@ -1,23 +1,31 @@
 import { Effect, FiberSet } from "effect"
 import * as http from "node:http"
 import { CertStore } from "../services/CertStore.js"
+import { Metrics } from "../services/Metrics.js"
 import { ServerConfig } from "../services/ServerConfig.js"
 import { listen, TlsServerRegistry } from "../services/TlsServerRegistry.js"
+import { makeExposition } from "./HealthServer/Prometheus.js"
+import { readStats } from "./Stats.js"
 
 /**
  * Plain HTTP on `HEALTH_PORT`: `GET /check` is 200 while the process runs; `GET /ready` is 200 only
- * while the listeners accept and the served certificate is valid, 503 otherwise (draining, expired).
+ * while the listeners accept, the served certificate is valid and the machine is not overloaded, 503
+ * otherwise (draining, expired, overloaded); `GET /metrics` is the Prometheus text of `readStats`.
  */
 export const HealthServer = Effect.gen(function*() {
   const config = yield* ServerConfig
   const registry = yield* TlsServerRegistry
   const certs = yield* CertStore
-  const run = yield* FiberSet.makeRuntimePromise<never, boolean, never>()
-  const readiness = Effect.zipWith(registry.accepting, certs.isValid, (a, b) => a && b)
+  const metrics = yield* Metrics
+  const run = yield* FiberSet.makeRuntimePromise<Effect.Effect.Context<typeof readStats>, unknown, never>()
+  const readiness = Effect.zipWith(registry.accepting, certs.isValid, (a, b) => a && b).pipe(
+    Effect.zipWith(metrics.overloaded, (ready, overloaded) => ready && !overloaded)
+  )
+  const exposition = makeExposition(metrics.upstreamLatency)
 
-  const send = (res: http.ServerResponse, status: number, body: string) => {
+  const send = (res: http.ServerResponse, status: number, body: string, type = "text/plain; charset=utf-8") => {
     res.writeHead(status, {
-      "content-type": "text/plain; charset=utf-8",
+      "content-type": type,
       "content-length": Buffer.byteLength(body),
       "cache-control": "no-store"
     })
@@ -34,6 +42,13 @@ export const HealthServer = Effect.gen(function*() {
           run(readiness).then(
             (ready) => send(res, ready ? 200 : 503, ready ? "ready\n" : "not ready\n"),
             () => send(res, 503, "not ready\n")
+          )
+          return
+        }
+        if (path === "/metrics") {
+          run(readStats).then(exposition.render).then(
+            (text) => send(res, 200, text, exposition.contentType),
+            () => send(res, 500, "metrics unavailable\n")
           )
           return
         }

@@ -6,9 +6,11 @@ import { QueryHandler } from "../services/QueryHandler.js"
 import { ServerConfig } from "../services/ServerConfig.js"
 import { formatAddress, TlsServerRegistry } from "../services/TlsServerRegistry.js"
 import { CertRenewal } from "./CertRenewal.js"
+import { ConnectionLimit } from "./ConnectionLimit.js"
 import { DohServer } from "./DohServer.js"
 import { DotServer } from "./DotServer.js"
 import { HealthServer } from "./HealthServer.js"
+import { Heartbeat } from "./Heartbeat.js"
 
 /** How long connections get to close by themselves at the end of a shutdown before they are destroyed. */
 const CLOSE_GRACE = Duration.seconds(1)
@@ -31,6 +33,9 @@ export const Serve = Effect.gen(function*() {
   yield* Effect.addFinalizer(() => drain)
   yield* registry.markAccepting
   yield* Effect.forkScoped(CertRenewal)
+  // MAXCONNS now, then the adaptive limit every 5 s; the heartbeat line every minute
+  yield* ConnectionLimit
+  yield* Effect.forkScoped(Heartbeat)
 
   yield* Effect.logInfo(
     `listening: DoT ${formatAddress(dot.address)}, DoH ${formatAddress(doh.address)}, health ${

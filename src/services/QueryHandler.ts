@@ -72,6 +72,8 @@ export class QueryHandler extends Effect.Service<QueryHandler>()("vigil/QueryHan
       unreadable: 0
     }
     let inFlight = 0
+    // answers sent, by transport and header rcode (0–15): the /metrics query counters
+    const answers: Record<Transport, Array<number>> = { dot: Array(16).fill(0), doh: Array(16).fill(0) }
     let nextId = (Math.random() * 0xffff) | 0
 
     const resolve = (key: string, query: Uint8Array, peek: QueryPeek) =>
@@ -116,11 +118,12 @@ export class QueryHandler extends Effect.Service<QueryHandler>()("vigil/QueryHan
         )
       )
 
-    const handle = (query: Uint8Array, _ctx: QueryContext, reply: Reply): void => {
+    const handle = (query: Uint8Array, ctx: QueryContext, reply: Reply): void => {
       stats.queries++
       inFlight++
       const done: Reply = (answer, ttl, malformed) => {
         inFlight--
+        if (answer !== null) answers[ctx.transport][answer[3]! & 0x0f]!++
         reply(answer, ttl, malformed)
       }
       const peek = peekQuery(query)
@@ -154,7 +157,8 @@ export class QueryHandler extends Effect.Service<QueryHandler>()("vigil/QueryHan
       handle,
       /** queries received and not yet answered */
       inFlight: () => inFlight,
-      stats: () => ({ ...stats })
+      stats: () => ({ ...stats }),
+      answers: () => ({ dot: [...answers.dot], doh: [...answers.doh] })
     }
   }),
   dependencies: [AnswerCache.Default]

@@ -28,6 +28,8 @@ export interface TrackedServer {
   readonly kind: string
   readonly server: net.Server
   readonly connections: Set<net.Socket>
+  /** this server's share of the registry's `counters` */
+  readonly counters: ConnectionCounters
 }
 
 /** Process-wide connection counters (SPEC.md §5). */
@@ -90,6 +92,9 @@ export class TlsServerRegistry extends Effect.Service<TlsServerRegistry>()("vigi
     const counters: ConnectionCounters = { opened: 0, dropped: 0, timedOut: 0, tlsErrors: 0 }
     const accepting = yield* Ref.make(false)
     let nextId = 1
+    // every connection's id, on its TCP socket and, once the handshake is done, on its TLS socket
+    const connectionIds = new WeakMap<net.Socket, number>()
+    let nextConnectionId = 1
     let secureOptions = contextOptions(yield* certs.current)
 
     const contextOf = (): tls.SecureContextOptions => ({
@@ -135,17 +140,37 @@ export class TlsServerRegistry extends Effect.Service<TlsServerRegistry>()("vigi
     const register = (kind: string, server: net.Server) =>
       Effect.acquireRelease(
         Effect.sync(() => {
-          const tracked: TrackedServer = { id: nextId++, kind, server, connections: new Set() }
+          const own: ConnectionCounters = { opened: 0, dropped: 0, timedOut: 0, tlsErrors: 0 }
+          const tracked: TrackedServer = { id: nextId++, kind, server, connections: new Set(), counters: own }
+          // TCP sockets in their TLS handshake, by remote address and port: the TLS socket takes their id
+          const handshaking = new Map<string, number>()
           server.on("connection", (socket: net.Socket) => {
             counters.opened++
+            own.opened++
+            const id = nextConnectionId++
+            connectionIds.set(socket, id)
+            const key = `${socket.remoteAddress}|${socket.remotePort}`
+            if (server instanceof tls.Server) handshaking.set(key, id)
             tracked.connections.add(socket)
-            socket.once("close", () => tracked.connections.delete(socket))
+            socket.once("close", () => {
+              tracked.connections.delete(socket)
+              handshaking.delete(key)
+            })
+          })
+          server.on("secureConnection", (socket: tls.TLSSocket) => {
+            const key = `${socket.remoteAddress}|${socket.remotePort}`
+            const id = handshaking.get(key)
+            if (id === undefined) return
+            handshaking.delete(key)
+            connectionIds.set(socket, id)
           })
           server.on("drop", () => {
             counters.dropped++
+            own.dropped++
           })
           server.on("tlsClientError", () => {
             counters.tlsErrors++
+            own.tlsErrors++
           })
           servers.set(tracked.id, tracked)
           return tracked
@@ -201,9 +226,18 @@ export class TlsServerRegistry extends Effect.Service<TlsServerRegistry>()("vigi
       accepting: Ref.get(accepting),
       servers: Effect.sync(() => [...servers.values()]),
       counters: Effect.sync(() => ({ ...counters })),
-      countTimeout: () => {
+      /** counts a connection closed for idling; `kind` names the listener ("dot", "doh") */
+      countTimeout: (kind?: string) => {
         counters.timedOut++
-      }
+        for (const s of servers.values()) {
+          if (s.kind === kind) {
+            s.counters.timedOut++
+            break
+          }
+        }
+      },
+      /** the id of a connection, from its TCP or TLS socket */
+      connectionId: (socket: net.Socket): number | undefined => connectionIds.get(socket)
     }
   }),
   dependencies: [TlsSessions.Default]
