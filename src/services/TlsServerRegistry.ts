@@ -27,7 +27,10 @@ export interface TrackedServer {
   readonly id: number
   readonly kind: string
   readonly server: net.Server
+  /** every TCP socket, from accept to close */
   readonly connections: Set<net.Socket>
+  /** the TLS socket of each TCP socket whose handshake completed */
+  readonly secured: Map<net.Socket, tls.TLSSocket>
   /** this server's share of the registry's `counters` */
   readonly counters: ConnectionCounters
 }
@@ -141,28 +144,36 @@ export class TlsServerRegistry extends Effect.Service<TlsServerRegistry>()("vigi
       Effect.acquireRelease(
         Effect.sync(() => {
           const own: ConnectionCounters = { opened: 0, dropped: 0, timedOut: 0, tlsErrors: 0 }
-          const tracked: TrackedServer = { id: nextId++, kind, server, connections: new Set(), counters: own }
+          const tracked: TrackedServer = {
+            id: nextId++,
+            kind,
+            server,
+            connections: new Set(),
+            secured: new Map(),
+            counters: own
+          }
           // TCP sockets in their TLS handshake, by remote address and port: the TLS socket takes their id
-          const handshaking = new Map<string, number>()
+          const handshaking = new Map<string, net.Socket>()
           server.on("connection", (socket: net.Socket) => {
             counters.opened++
             own.opened++
-            const id = nextConnectionId++
-            connectionIds.set(socket, id)
+            connectionIds.set(socket, nextConnectionId++)
             const key = `${socket.remoteAddress}|${socket.remotePort}`
-            if (server instanceof tls.Server) handshaking.set(key, id)
+            if (server instanceof tls.Server) handshaking.set(key, socket)
             tracked.connections.add(socket)
             socket.once("close", () => {
               tracked.connections.delete(socket)
+              tracked.secured.delete(socket)
               handshaking.delete(key)
             })
           })
           server.on("secureConnection", (socket: tls.TLSSocket) => {
             const key = `${socket.remoteAddress}|${socket.remotePort}`
-            const id = handshaking.get(key)
-            if (id === undefined) return
+            const raw = handshaking.get(key)
+            if (raw === undefined) return
             handshaking.delete(key)
-            connectionIds.set(socket, id)
+            connectionIds.set(socket, connectionIds.get(raw)!)
+            tracked.secured.set(raw, socket)
           })
           server.on("drop", () => {
             counters.dropped++
@@ -190,9 +201,21 @@ export class TlsServerRegistry extends Effect.Service<TlsServerRegistry>()("vigi
       }))
     )
 
-    /** Ends every connection gracefully (pending answers are flushed first). */
+    /**
+     * Ends every connection gracefully: a TLS connection with close_notify after its pending answers; one
+     * still in its handshake has nothing to flush and is destroyed (a client that vanished mid-handshake
+     * would otherwise hold it until the handshake timeout).
+     */
     const endConnections = Effect.sync(() => {
-      for (const s of servers.values()) for (const c of s.connections) c.end()
+      for (const s of servers.values()) {
+        const isTls = s.server instanceof tls.Server
+        for (const c of s.connections) {
+          const secure = s.secured.get(c)
+          if (secure !== undefined) secure.end()
+          else if (isTls) c.destroy()
+          else c.end()
+        }
+      }
     })
 
     /** Destroys every connection still open. */
