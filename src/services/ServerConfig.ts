@@ -14,6 +14,7 @@ import {
   Redacted
 } from "effect"
 import * as fs from "node:fs"
+import * as net from "node:net"
 import * as os from "node:os"
 import { withoutStack } from "./OperatorError.js"
 import { parseUpstreamList, upstreamsFromResolvConf, type UpstreamSpec } from "./Upstream/Spec.js"
@@ -63,6 +64,91 @@ export interface ServerConfigShape {
   /** `MAXCONNS`, `MINCONNS`: bounds of the adaptive connection limit */
   readonly maxConns: number
   readonly minConns: number
+  /** `TLS_OFFLOAD`: serve cleartext DoT/DoH (TLS terminated in front of this server) */
+  readonly tlsOffload: boolean
+  readonly dotCleartextPort: number
+  readonly dohCleartextPort: number
+  /** `DOT_HAS_PROXY_PROTO`: also serve DoT preceded by a PROXY v1/v2 header on `DOT_PROXY_PORT` */
+  readonly dotHasProxyProto: boolean
+  readonly dotProxyPort: number
+  /** `PROXY_TRUSTED`: peers whose PROXY header or `X-Forwarded-For` is believed */
+  readonly proxyTrusted: ReadonlyArray<Cidr>
+  /** `BLOCKLISTS`: `name=URL-or-path` */
+  readonly blocklists: ReadonlyArray<{ readonly name: string; readonly source: string }>
+  /** `BLOCKLIST_DOWNLOAD_ONLY`: download mode */
+  readonly blocklistDownloadOnly: boolean
+  /** `PROFILE_DNS_RESOLVES`, `PROFILE_DURATION_MS`: profiler mode */
+  readonly profileDnsResolves: boolean
+  readonly profileDuration: Duration.Duration
+}
+
+/** An address range of `PROXY_TRUSTED` (`10.0.0.0/8`, `::1/128`; a bare address is a single host). */
+export interface Cidr {
+  readonly text: string
+  readonly family: 4 | 6
+  /** the network address, as 4 or 16 bytes */
+  readonly bytes: Uint8Array
+  readonly prefix: number
+}
+
+/** Parses one CIDR; undefined when it is not one. */
+export const parseCidr = (raw: string): Cidr | undefined => {
+  const text = raw.trim()
+  const [addr, len, ...rest] = text.split("/")
+  if (addr === undefined || rest.length > 0) return undefined
+  const family = net.isIPv4(addr) ? 4 : net.isIPv6(addr) ? 6 : undefined
+  if (family === undefined) return undefined
+  const max = family === 4 ? 32 : 128
+  const prefix = len === undefined ? max : /^\d+$/.test(len) ? Number(len) : NaN
+  if (!(prefix >= 0 && prefix <= max)) return undefined
+  const bytes = ipBytes(addr)
+  if (bytes === undefined) return undefined
+  return { text, family, bytes, prefix }
+}
+
+/** The bytes of an IPv4 or IPv6 address (an IPv4-mapped IPv6 address gives its 4 IPv4 bytes). */
+export const ipBytes = (addr: string): Uint8Array | undefined => {
+  if (net.isIPv4(addr)) return Uint8Array.from(addr.split(".").map(Number))
+  if (!net.isIPv6(addr)) return undefined
+  const mapped = addr.match(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i)
+  if (mapped !== null) return ipBytes(mapped[1]!)
+  // an embedded IPv4 tail (::ffff:1.2.3.4, 64:ff9b::1.2.3.4) counts as two groups
+  const v4 = addr.match(/(\d+\.\d+\.\d+\.\d+)$/)
+  const text = v4 === null
+    ? addr
+    : addr.slice(0, -v4[1]!.length) +
+      ipBytes(v4[1]!)!.reduce(
+        (acc, b, i) =>
+          acc + (i % 2 === 0 ? (i ? ":" : "") + b.toString(16).padStart(2, "0") : b.toString(16).padStart(2, "0")),
+        ""
+      )
+  const [head = "", tail = ""] = text.split("::")
+  const h = head === "" ? [] : head.split(":")
+  const t = tail === "" ? [] : tail.split(":")
+  const groups = text.includes("::") ? [...h, ...Array<string>(8 - h.length - t.length).fill("0"), ...t] : h
+  const out = new Uint8Array(16)
+  groups.forEach((g, i) => {
+    const v = parseInt(g, 16)
+    out[i * 2] = v >> 8
+    out[i * 2 + 1] = v & 0xff
+  })
+  return out
+}
+
+/** Is `addr` inside one of the ranges? */
+export const inCidrs = (addr: string | undefined, ranges: ReadonlyArray<Cidr>): boolean => {
+  if (addr === undefined) return false
+  const bytes = ipBytes(addr)
+  if (bytes === undefined) return false
+  return ranges.some((r) => {
+    if (r.bytes.length !== bytes.length) return false
+    let bits = r.prefix
+    for (let i = 0; bits > 0; i++, bits -= 8) {
+      const mask = bits >= 8 ? 0xff : (0xff << (8 - bits)) & 0xff
+      if ((bytes[i]! & mask) !== (r.bytes[i]! & mask)) return false
+    }
+    return true
+  })
 }
 
 export class ServerConfig extends Context.Tag("vigil/ServerConfig")<ServerConfig, ServerConfigShape>() {
@@ -105,7 +191,17 @@ const defaults = (): ServerConfigShape => ({
   imageRef: "",
   ticketRotation: Duration.days(7),
   maxConns: 1000,
-  minConns: 50
+  minConns: 50,
+  tlsOffload: false,
+  dotCleartextPort: 10555,
+  dohCleartextPort: 8055,
+  dotHasProxyProto: false,
+  dotProxyPort: 10001,
+  proxyTrusted: ["127.0.0.0/8", "::1/128"].map((c) => parseCidr(c)!),
+  blocklists: [],
+  blocklistDownloadOnly: false,
+  profileDnsResolves: false,
+  profileDuration: Duration.millis(60000)
 })
 
 /** Every invalid or missing variable, reported together. */
@@ -190,6 +286,18 @@ const secretBytes = (
     )
   )
 
+/** Only true/false/1/0 (SPEC.md §2 fix: the original took the string "false" as on). */
+const bool = (name: string) =>
+  Config.string(name).pipe(
+    Config.mapOrFail((raw) => {
+      const v = raw.trim().toLowerCase()
+      if (v === "true" || v === "1") return Either.right(true)
+      if (v === "false" || v === "0") return Either.right(false)
+      return Either.left(ConfigError.InvalidData([name], `expected true, false, 1 or 0, got "${raw}"`))
+    }),
+    Config.withDefault(false)
+  )
+
 const port = (name: string, fallback: number) => Config.port(name).pipe(Config.withDefault(fallback))
 
 const resolvConfDefault = (path: string): string => {
@@ -270,6 +378,48 @@ export const serverConfig = (resolvConf = "/etc/resolv.conf"): Config.Config<Ser
     imageRef: Config.string("IMAGE_REF").pipe(Config.withDefault("")),
     ticketRotation: duration("TICKET_ROTATION", Duration.days(7)),
     maxConns: positiveInt("MAXCONNS", 1000, 1, 1_000_000),
+    tlsOffload: bool("TLS_OFFLOAD"),
+    dotCleartextPort: port("DOT_CLEARTEXT_PORT", 10555),
+    dohCleartextPort: port("DOH_CLEARTEXT_PORT", 8055),
+    dotHasProxyProto: bool("DOT_HAS_PROXY_PROTO"),
+    dotProxyPort: port("DOT_PROXY_PORT", 10001),
+    proxyTrusted: Config.string("PROXY_TRUSTED").pipe(
+      Config.withDefault("127.0.0.0/8,::1/128"),
+      Config.mapOrFail((raw) => {
+        const parts = raw.split(",").map((p) => p.trim()).filter((p) => p !== "")
+        const bad = parts.filter((p) => parseCidr(p) === undefined)
+        return bad.length > 0
+          ? Either.left(ConfigError.InvalidData(["PROXY_TRUSTED"], `not CIDRs: ${bad.map((b) => `"${b}"`).join(", ")}`))
+          : Either.right(parts.map((p) => parseCidr(p)!))
+      })
+    ),
+    blocklists: Config.string("BLOCKLISTS").pipe(
+      Config.withDefault(""),
+      Config.mapOrFail((raw) => {
+        const parts = raw.split(",").map((p) => p.trim()).filter((p) => p !== "")
+        const lists = parts.map((p) => {
+          const i = p.indexOf("=")
+          return { name: p.slice(0, i).trim(), source: p.slice(i + 1).trim() }
+        })
+        const bad = parts.filter((_, k) => !/^[a-z0-9_]+$/i.test(lists[k]!.name) || lists[k]!.source === "")
+        if (bad.length > 0) {
+          return Either.left(
+            ConfigError.InvalidData(
+              [],
+              `expected name=URL-or-path with a name of letters, digits or _: ${bad.join(", ")}`
+            )
+          )
+        }
+        const names = lists.map((l) => l.name.toLowerCase())
+        const dup = names.filter((n, k) => names.indexOf(n) !== k)
+        return dup.length > 0
+          ? Either.left(ConfigError.InvalidData(["BLOCKLISTS"], `list names must be unique: ${dup.join(", ")}`))
+          : Either.right(lists)
+      })
+    ),
+    blocklistDownloadOnly: bool("BLOCKLIST_DOWNLOAD_ONLY"),
+    profileDnsResolves: bool("PROFILE_DNS_RESOLVES"),
+    profileDuration: millis("PROFILE_DURATION_MS", 60000),
     minConns: positiveInt("MINCONNS", 50, 1, 1_000_000)
   }).pipe(
     Config.validate({

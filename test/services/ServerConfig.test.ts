@@ -5,7 +5,10 @@ import * as os from "node:os"
 import * as path from "node:path"
 import {
   handshakeTimeoutMs,
+  inCidrs,
+  ipBytes,
   loadServerConfig,
+  parseCidr,
   queryDeadlineMs,
   type ServerConfigShape
 } from "../../src/services/ServerConfig.js"
@@ -167,6 +170,66 @@ describe("ServerConfig", () => {
       const m = yield* Effect.flip(load({ MAXCONNS: "10", MINCONNS: "50" }))
       expect(m.message).toContain("MINCONNS: must not be above MAXCONNS")
     }))
+
+  it.effect("reads the mode, offload and proxy variables; booleans are only true/false/1/0", () =>
+    Effect.gen(function*() {
+      const d = yield* load({})
+      expect([d.tlsOffload, d.dotHasProxyProto, d.blocklistDownloadOnly, d.profileDnsResolves]).toEqual([
+        false,
+        false,
+        false,
+        false
+      ])
+      expect([d.dotCleartextPort, d.dohCleartextPort, d.dotProxyPort]).toEqual([10555, 8055, 10001])
+      expect(d.proxyTrusted.map((c) => c.text)).toEqual(["127.0.0.0/8", "::1/128"])
+      const c = yield* load({
+        TLS_OFFLOAD: "1",
+        DOT_HAS_PROXY_PROTO: "true",
+        PROXY_TRUSTED: "10.0.0.0/8, 2001:db8::/32",
+        BLOCKLISTS: "ads=https://lists.example/ads.txt, local=/etc/vigil/block.txt",
+        PROFILE_DNS_RESOLVES: "TRUE",
+        PROFILE_DURATION_MS: "5000"
+      })
+      expect([c.tlsOffload, c.dotHasProxyProto, c.profileDnsResolves]).toEqual([true, true, true])
+      expect(c.proxyTrusted.map((r) => r.prefix)).toEqual([8, 32])
+      expect(c.blocklists).toEqual([
+        { name: "ads", source: "https://lists.example/ads.txt" },
+        { name: "local", source: "/etc/vigil/block.txt" }
+      ])
+      const e = yield* Effect.flip(load({
+        TLS_OFFLOAD: "false-ish",
+        DOT_HAS_PROXY_PROTO: "yes",
+        PROXY_TRUSTED: "10.0.0.0/33,localhost",
+        BLOCKLISTS: "=x,a=1,a=2"
+      }))
+      expect(e.problems.map((p) => p.split(":")[0]).sort()).toEqual([
+        "BLOCKLISTS",
+        "DOT_HAS_PROXY_PROTO",
+        "PROXY_TRUSTED",
+        "TLS_OFFLOAD"
+      ])
+      expect(e.message).toContain("TLS_OFFLOAD: expected true, false, 1 or 0, got \"false-ish\"")
+      expect(e.message).toContain("not CIDRs: \"10.0.0.0/33\", \"localhost\"")
+    }))
+
+  it("matches addresses against PROXY_TRUSTED ranges, IPv4-mapped IPv6 included", () => {
+    const ranges = ["127.0.0.0/8", "::1/128", "10.0.0.0/8", "2001:db8::/32"].map((c) => parseCidr(c)!)
+    expect(["127.5.5.5", "::1", "::ffff:10.9.9.9", "2001:db8:1::1"].map((a) => inCidrs(a, ranges))).toEqual([
+      true,
+      true,
+      true,
+      true
+    ])
+    expect(["11.0.0.1", "2001:db9::1", "::2", "garbage", undefined].map((a) => inCidrs(a, ranges))).toEqual([
+      false,
+      false,
+      false,
+      false,
+      false
+    ])
+    expect(Buffer.from(ipBytes("64:ff9b::1.2.3.4")!).toString("hex")).toBe("0064ff9b000000000000000001020304")
+    expect(parseCidr("1.2.3.4/33")).toBeUndefined()
+  })
 
   it.effect("accepts a config built from values (embedding)", () =>
     Effect.gen(function*() {
