@@ -405,7 +405,7 @@ export const serverConfig = (resolvConf = "/etc/resolv.conf"): Config.Config<Ser
         if (bad.length > 0) {
           return Either.left(
             ConfigError.InvalidData(
-              [],
+              ["BLOCKLISTS"],
               `expected name=URL-or-path with a name of letters, digits or _: ${bad.join(", ")}`
             )
           )
