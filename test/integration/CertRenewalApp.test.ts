@@ -1,46 +1,21 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Exit, Layer, Scope, TestClock } from "effect"
-import { Option, Redacted } from "effect"
-import * as crypto from "node:crypto"
-import * as http2 from "node:http2"
-import * as tls from "node:tls"
+import { Duration, Effect, Exit, Layer, Option, Redacted, Scope, TestClock } from "effect"
 import { CertStore } from "../../src/services/CertStore.js"
-import { mintCa, mintServerCert, type TestCerts } from "../fixtures/Certs.js"
+import { mintCa, mintServerCert } from "../fixtures/Certs.js"
 import { a, idOf, query } from "../fixtures/Dns.js"
 import { connectDot } from "../fixtures/DotClient.js"
 import * as StubCertService from "../fixtures/StubCertService.js"
 import * as StubUpstream from "../fixtures/StubUpstream.js"
 import { inlineCert, portOf, serverLayer, udpUpstream } from "../fixtures/TestServer.js"
+import { dohSerial, dotSerial, serialOf } from "../fixtures/TlsProbe.js"
 
 const KDF_SVC = "0a".repeat(32)
 const WHO = "edge-test"
 const MIN = 60_000
 const DAY = 86_400_000
 
-const serialOf = (c: TestCerts) => new crypto.X509Certificate(c.leafPem).serialNumber.toUpperCase()
 /** Real time passing (the TestClock does not move it): lets sockets and the stub do their work. */
 const realSleep = (ms: number) => Effect.promise(() => new Promise<void>((r) => setTimeout(r, ms)))
-
-const dotSerial = (port: number, ca: string) =>
-  Effect.async<string, Error>((resume) => {
-    const s = tls.connect({ host: "127.0.0.1", port, ca, servername: "localhost", ALPNProtocols: ["dot"] }, () => {
-      const serial = s.getPeerCertificate().serialNumber.toUpperCase()
-      s.destroy()
-      resume(Effect.succeed(serial))
-    })
-    s.once("error", (e) => resume(Effect.fail(e)))
-  })
-
-const dohSerial = (port: number, ca: string) =>
-  Effect.async<string, Error>((resume) => {
-    const session = http2.connect(`https://localhost:${port}`, { ca })
-    session.once("connect", () => {
-      const serial = (session.socket as tls.TLSSocket).getPeerCertificate().serialNumber.toUpperCase()
-      session.destroy()
-      resume(Effect.succeed(serial))
-    })
-    session.once("error", (e) => resume(Effect.fail(e)))
-  })
 
 describe("the whole app under TestClock, renewing from the certificate service", () => {
   it.scoped(

@@ -1,41 +1,14 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Layer, Schedule } from "effect"
-import * as crypto from "node:crypto"
 import * as fs from "node:fs"
-import * as http2 from "node:http2"
 import * as path from "node:path"
-import * as tls from "node:tls"
 import { CertStore } from "../../src/services/CertStore.js"
-import { mintCa, mintServerCert, type TestCa, type TestCerts, writeCerts } from "../fixtures/Certs.js"
+import { mintCa, mintServerCert, type TestCa, writeCerts } from "../fixtures/Certs.js"
 import { a, idOf, query } from "../fixtures/Dns.js"
 import { connectDot } from "../fixtures/DotClient.js"
 import * as StubUpstream from "../fixtures/StubUpstream.js"
 import { portOf, serverLayer, udpUpstream } from "../fixtures/TestServer.js"
-
-const serialOf = (c: TestCerts) => new crypto.X509Certificate(c.leafPem).serialNumber.toUpperCase()
-
-/** The serial a fresh DoT handshake is shown. */
-const dotSerial = (port: number, ca: string) =>
-  Effect.async<string, Error>((resume) => {
-    const s = tls.connect({ host: "127.0.0.1", port, ca, servername: "localhost", ALPNProtocols: ["dot"] }, () => {
-      const serial = s.getPeerCertificate().serialNumber.toUpperCase()
-      s.destroy()
-      resume(Effect.succeed(serial))
-    })
-    s.once("error", (e) => resume(Effect.fail(e)))
-  })
-
-/** The serial a fresh DoH (HTTP/2) session is shown. */
-const dohSerial = (port: number, ca: string) =>
-  Effect.async<string, Error>((resume) => {
-    const session = http2.connect(`https://localhost:${port}`, { ca })
-    session.once("connect", () => {
-      const serial = (session.socket as tls.TLSSocket).getPeerCertificate().serialNumber.toUpperCase()
-      session.destroy()
-      resume(Effect.succeed(serial))
-    })
-    session.once("error", (e) => resume(Effect.fail(e)))
-  })
+import { dohSerial, dotSerial, serialOf } from "../fixtures/TlsProbe.js"
 
 /** Polls until `check` returns the expected value (within `within`). */
 const eventually = <A>(check: Effect.Effect<A, Error>, expected: A, within = Duration.seconds(8)) =>
