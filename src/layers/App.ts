@@ -1,11 +1,15 @@
-import { Layer } from "effect"
-import { Serve } from "../programs/Serve.js"
+import { NodeHttpClient } from "@effect/platform-node"
+import { Effect, Layer } from "effect"
+import * as fs from "node:fs"
+import { Download } from "../programs/Download.js"
+import { profiledUpstream, profilerConfig, ResolveProfile, runProfiler } from "../programs/Profiler.js"
+import { Serve, ServeOffload } from "../programs/Serve.js"
 import { AnswerCache } from "../services/AnswerCache.js"
 import { CertFetcherLive } from "../services/CertFetcher.js"
 import { CertStore } from "../services/CertStore.js"
 import { Metrics } from "../services/Metrics.js"
 import { QueryHandler } from "../services/QueryHandler.js"
-import { ServerConfigLive } from "../services/ServerConfig.js"
+import { ServerConfig, ServerConfigLive, type ServerConfigShape } from "../services/ServerConfig.js"
 import { type SystemLoad, SystemLoadLive } from "../services/SystemLoad.js"
 import { TlsServerRegistry } from "../services/TlsServerRegistry.js"
 import { UpstreamLive } from "../services/Upstream.js"
@@ -33,4 +37,94 @@ export const DnsServerLayer = dnsServerLayerWith(SystemLoadLive)
 export const AppLive = DnsServerLayer.pipe(
   Layer.provide(LoggingLive),
   Layer.provide(ServerConfigLive)
+)
+
+/**
+ * The services behind the cleartext listeners of TLS offload: no `CertStore`, `CertFetcher` or
+ * `TlsSessions` is built (no certificate is loaded, no renewal or ticket rotation runs).
+ */
+export const OffloadServicesLayer = Layer.mergeAll(
+  QueryHandler.Default,
+  AnswerCache.Default,
+  TlsServerRegistry.DefaultWithoutDependencies
+).pipe(
+  Layer.provideMerge(observedUpstream(UpstreamLive)),
+  Layer.provideMerge(Metrics.Default)
+)
+
+/** TLS offload (`TLS_OFFLOAD=true`): health, cleartext DoT and cleartext DoH (HTTP/1.1 and h2c). */
+export const offloadServerLayerWith = (systemLoad: Layer.Layer<SystemLoad>) =>
+  Layer.scopedDiscard(ServeOffload).pipe(Layer.provide(systemLoad), Layer.provideMerge(OffloadServicesLayer))
+
+export type Mode = "normal" | "offload" | "download" | "profiler"
+
+/** The one place the mode is chosen (SPEC.md §6); download wins over profiler, which serves as configured. */
+export const modeOf = (c: ServerConfigShape): Mode =>
+  c.blocklistDownloadOnly ? "download" : c.profileDnsResolves ? "profiler" : c.tlsOffload ? "offload" : "normal"
+
+/** Profiler mode's server: every upstream resolve timed into `ResolveProfile`, the answer cache off. */
+const profiledServerLayerWith = (systemLoad: Layer.Layer<SystemLoad>, offload: boolean) => {
+  const upstream = profiledUpstream.pipe(Layer.provide(observedUpstream(UpstreamLive)))
+  const serving = offload
+    ? Layer.scopedDiscard(ServeOffload).pipe(
+      Layer.provide(systemLoad),
+      Layer.provide(
+        Layer.mergeAll(QueryHandler.Default, AnswerCache.Default, TlsServerRegistry.DefaultWithoutDependencies).pipe(
+          Layer.provideMerge(upstream),
+          Layer.provideMerge(Metrics.Default)
+        )
+      )
+    )
+    : Layer.scopedDiscard(Serve).pipe(
+      Layer.provide(systemLoad),
+      Layer.provide(
+        Layer.mergeAll(QueryHandler.Default, AnswerCache.Default, TlsServerRegistry.Default).pipe(
+          Layer.provideMerge(Layer.mergeAll(CertStore.Default, upstream)),
+          Layer.provideMerge(Layer.mergeAll(CertFetcherLive, Metrics.Default))
+        )
+      )
+    )
+  return serving.pipe(Layer.provide(profilerConfig))
+}
+
+const version = (): string => {
+  try {
+    const pkg: unknown = JSON.parse(fs.readFileSync(new URL("../../package.json", import.meta.url), "utf8"))
+    return typeof pkg === "object" && pkg !== null && "version" in pkg && typeof pkg.version === "string"
+      ? pkg.version
+      : "unknown"
+  } catch {
+    return "unknown"
+  }
+}
+
+/**
+ * The program of the process given its configuration: the first log line names the mode, then the
+ * mode's own program runs — normal and offload serve until interrupted (SIGTERM/SIGINT), download ends
+ * after storing the lists, the profiler ends itself after `PROFILE_DURATION_MS` with a graceful shutdown.
+ */
+export const runModeWith = (systemLoad: Layer.Layer<SystemLoad>) =>
+  Effect.gen(function*() {
+    const config = yield* ServerConfig
+    const mode = modeOf(config)
+    yield* Effect.logInfo(`vigil-dns ${version()} starting in ${mode} mode`)
+    switch (mode) {
+      case "download":
+        yield* Download.pipe(Effect.provide(NodeHttpClient.layer))
+        return
+      case "offload":
+        return yield* Layer.launch(offloadServerLayerWith(systemLoad))
+      case "profiler":
+        return yield* runProfiler(profiledServerLayerWith(systemLoad, config.tlsOffload)).pipe(
+          Effect.provide(ResolveProfile.Default)
+        )
+      case "normal":
+        return yield* Layer.launch(dnsServerLayerWith(systemLoad))
+    }
+  })
+
+/** `main.ts`: configuration from the environment, logging as configured, the mode's program. */
+export const AppMain = runModeWith(SystemLoadLive).pipe(
+  Effect.provide(LoggingLive),
+  Effect.provide(ServerConfigLive)
 )

@@ -64,12 +64,14 @@ const countStatus = (status: number) => {
 }
 
 /**
- * One HTTP version served on TLS sockets that the listener hands over after ALPN. A purpose-built
- * HTTP/2 path replaces `h2` by implementing this and calling the same `route` / `QueryHandler.handle`.
+ * One HTTP version served on sockets that a listener hands over: TLS sockets after ALPN, or plain TCP
+ * sockets under TLS offload (h2c by prior knowledge or HTTP/1.1, told apart by the first bytes). A
+ * purpose-built HTTP/2 path replaces `h2` by implementing this and calling the same `route` /
+ * `QueryHandler.handle`.
  */
-interface Transport {
-  /** takes over a TLS socket whose handshake chose this protocol */
-  readonly accept: (socket: tls.TLSSocket) => void
+export interface Transport {
+  /** takes over a socket (TLS whose handshake chose this protocol, or plain TCP) */
+  readonly accept: (socket: net.Socket) => void
   /** graceful close: GOAWAY / `Connection: close`; requests in flight still get their answers */
   readonly drain: () => void
   /** connections (sessions) still open */
@@ -78,7 +80,7 @@ interface Transport {
   readonly destroy: () => void
 }
 
-interface Env {
+export interface Env {
   readonly handle: (query: Uint8Array, ctx: QueryContext, reply: Reply) => void
   readonly idleMs: number
   readonly rejected: (response: StaticResponse, ctx: QueryContext) => void
@@ -95,7 +97,7 @@ const h2Headers = new Map<StaticResponse, http2.OutgoingHttpHeaders>(
 )
 
 /** DNS over HTTPS/2 with the `stream` API of `node:http2` (not the slower compatibility API). */
-const makeH2 = (env: Env): Transport => {
+export const makeH2 = (env: Env): Transport => {
   const sessions = new Map<http2.Http2Session, QueryContext>()
   let draining = false
   const server = http2.createServer({
@@ -213,7 +215,7 @@ const makeH2 = (env: Env): Transport => {
 }
 
 /** DNS over HTTPS/1.1 on Node's own parser, keep-alive. */
-const makeH1 = (env: Env): Transport => {
+export const makeH1 = (env: Env): Transport => {
   const connections = new Map<net.Socket, QueryContext>()
   let draining = false
   const checkEvery = Math.min(Math.max(Math.floor(env.idleMs / 4), 250), 5000)

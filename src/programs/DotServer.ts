@@ -2,16 +2,11 @@ import { Duration, Effect, FiberSet, LogLevel } from "effect"
 import type * as net from "node:net"
 import * as tls from "node:tls"
 import { QueryHandler } from "../services/QueryHandler.js"
-import { frame, makeFrameReader } from "../services/QueryHandler/Framing.js"
-import { errorAnswer, MAX_MESSAGE, Rcode } from "../services/QueryHandler/Wire.js"
 import { ServerConfig } from "../services/ServerConfig.js"
 import { listen, TlsServerRegistry } from "../services/TlsServerRegistry.js"
+import { type DotConnectionEnv, serveDotConnection } from "./DotServer/Connection.js"
 
-/** Queries one connection may have in flight; past it, reading pauses until answers go out. */
-export const MAX_IN_FLIGHT_PER_CONNECTION = 128
-
-/** Bad input seen on DoT connections (SPEC.md §8). */
-export const dotBadInput = { zeroLength: 0, unreadable: 0, socketErrors: 0 }
+export { dotBadInput, MAX_IN_FLIGHT_PER_CONNECTION } from "./DotServer/Connection.js"
 
 /**
  * DNS over TLS (RFC 7858 over RFC 7766 framing) on `DOT_PORT`: split and pipelined queries, answers
@@ -28,78 +23,16 @@ export const DotServer = Effect.gen(function*() {
   const debug = LogLevel.lessThanEqual(config.logLevel, LogLevel.Debug)
   const logDebug = (msg: string) => runFork(Effect.logDebug(msg).pipe(Effect.annotateLogs({ service: "DotServer" })))
 
+  const connectionEnv: DotConnectionEnv = {
+    handle: handler.handle,
+    idleMs,
+    countTimeout: () => registry.countTimeout("dot"),
+    logDebug: debug ? logDebug : undefined
+  }
+
   const serve = (socket: tls.TLSSocket) => {
     const ctx = { transport: "dot" as const, remoteAddress: socket.remoteAddress }
-    let inFlight = 0
-    let paused = false
-    let ended = false
-    const backlog: Array<Buffer> = []
-
-    const finishIfDone = () => {
-      if (ended && inFlight === 0 && backlog.length === 0 && !socket.destroyed) socket.end()
-    }
-    const reply = (answer: Buffer | null) => {
-      inFlight--
-      if (socket.destroyed) return
-      if (answer === null) {
-        dotBadInput.unreadable++
-        if (debug) logDebug(`closing ${ctx.remoteAddress}: unreadable message`)
-        socket.destroy()
-        return
-      }
-      if (!socket.write(frame(answer.length > MAX_MESSAGE ? errorAnswer(answer, Rcode.SERVFAIL) : answer))) {
-        if (!paused) {
-          paused = true
-          socket.pause()
-          socket.once("drain", resumeIfBelowCap)
-        }
-      }
-      resumeIfBelowCap()
-      finishIfDone()
-    }
-    const submit = (message: Buffer) => {
-      inFlight++
-      handler.handle(message, ctx, reply)
-    }
-    const resumeIfBelowCap = () => {
-      while (backlog.length > 0 && inFlight < MAX_IN_FLIGHT_PER_CONNECTION) submit(backlog.shift()!)
-      if (paused && inFlight < MAX_IN_FLIGHT_PER_CONNECTION && socket.writableNeedDrain === false) {
-        paused = false
-        socket.resume()
-      }
-    }
-    const reader = makeFrameReader((message) => {
-      if (inFlight >= MAX_IN_FLIGHT_PER_CONNECTION) {
-        backlog.push(message)
-        if (!paused) {
-          paused = true
-          socket.pause()
-        }
-        return
-      }
-      submit(message)
-    }, (reason) => {
-      dotBadInput.zeroLength++
-      if (debug) logDebug(`closing ${ctx.remoteAddress}: framing error ${reason}`)
-      socket.destroy()
-    })
-
-    socket.setNoDelay(true)
-    socket.setTimeout(idleMs)
-    socket.on("timeout", () => {
-      if (inFlight > 0) return
-      registry.countTimeout("dot")
-      socket.destroy()
-    })
-    socket.on("data", reader.push)
-    socket.on("end", () => {
-      ended = true
-      finishIfDone()
-    })
-    socket.on("error", (e) => {
-      dotBadInput.socketErrors++
-      if (debug) logDebug(`connection ${ctx.remoteAddress}: ${e.message}`)
-    })
+    serveDotConnection(socket, ctx, connectionEnv)
   }
 
   const server = yield* Effect.acquireRelease(

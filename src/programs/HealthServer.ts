@@ -1,4 +1,4 @@
-import { Effect, FiberSet } from "effect"
+import { Effect, FiberSet, Option } from "effect"
 import * as http from "node:http"
 import { CertStore } from "../services/CertStore.js"
 import { Metrics } from "../services/Metrics.js"
@@ -9,16 +9,21 @@ import { readStats } from "./Stats.js"
 
 /**
  * Plain HTTP on `HEALTH_PORT`: `GET /check` is 200 while the process runs; `GET /ready` is 200 only
- * while the listeners accept, the served certificate is valid and the machine is not overloaded, 503
+ * while the listeners accept, the served certificate (if any: none under TLS offload) is valid and the machine is not overloaded, 503
  * otherwise (draining, expired, overloaded); `GET /metrics` is the Prometheus text of `readStats`.
  */
 export const HealthServer = Effect.gen(function*() {
   const config = yield* ServerConfig
   const registry = yield* TlsServerRegistry
-  const certs = yield* CertStore
+  // TLS offload has no certificate: ready means accepting and not overloaded
+  const certs = yield* Effect.serviceOption(CertStore)
   const metrics = yield* Metrics
   const run = yield* FiberSet.makeRuntimePromise<Effect.Effect.Context<typeof readStats>, unknown, never>()
-  const readiness = Effect.zipWith(registry.accepting, certs.isValid, (a, b) => a && b).pipe(
+  const readiness = Effect.zipWith(
+    registry.accepting,
+    Option.isSome(certs) ? certs.value.isValid : Effect.succeed(true),
+    (a, b) => a && b
+  ).pipe(
     Effect.zipWith(metrics.overloaded, (ready, overloaded) => ready && !overloaded)
   )
   const exposition = makeExposition(metrics.upstreamLatency)

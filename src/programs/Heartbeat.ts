@@ -36,8 +36,11 @@ export const heartbeatLine = (s: Stats): string => {
   const h = s.tls
   const tls = `handshakes ${h.fullHandshakes} full, resumed ${h.resumed.ticket} ticket / ` +
     `${h.resumed.sessionId} session id / ${h.resumed.psk} PSK`
-  const cert = `certificate expires in ${Duration.format(Duration.seconds(Math.max(0, s.certificate.secondsLeft)))}` +
-    ` (${s.certificate.renewals} renewals, ${s.certificate.renewalFailures} failures)`
+  const c = s.certificate
+  const cert = c === undefined
+    ? "no certificate (TLS offload)"
+    : `certificate expires in ${Duration.format(Duration.seconds(Math.max(0, c.secondsLeft)))}` +
+      ` (${c.renewals} renewals, ${c.renewalFailures} failures)`
   return `heartbeat: ${conns}; ${queries}; ${upstream}; ${limit}; ${tls}; ${cert}`
 }
 

@@ -6,6 +6,7 @@ import { QueryHandler } from "../services/QueryHandler.js"
 import { ServerConfig } from "../services/ServerConfig.js"
 import { formatAddress, TlsServerRegistry } from "../services/TlsServerRegistry.js"
 import { CertRenewal } from "./CertRenewal.js"
+import { DohCleartextServer, DotCleartextServer } from "./Cleartext.js"
 import { ConnectionLimit } from "./ConnectionLimit.js"
 import { DohServer } from "./DohServer.js"
 import { DotServer } from "./DotServer.js"
@@ -22,20 +23,14 @@ const CLOSE_GRACE = Duration.seconds(1)
  */
 export const Serve = Effect.gen(function*() {
   const config = yield* ServerConfig
-  const registry = yield* TlsServerRegistry
-  const handler = yield* QueryHandler
   const certs = yield* CertStore
 
   const health = yield* HealthServer
   const dot = yield* DotServer
   const doh = yield* DohServer
 
-  yield* Effect.addFinalizer(() => drain)
-  yield* registry.markAccepting
+  yield* startServing(doh.drain)
   yield* Effect.forkScoped(CertRenewal)
-  // MAXCONNS now, then the adaptive limit every 5 s; the heartbeat line every minute
-  yield* ConnectionLimit
-  yield* Effect.forkScoped(Heartbeat)
 
   yield* Effect.logInfo(
     `listening: DoT ${formatAddress(dot.address)}, DoH ${formatAddress(doh.address)}, health ${
@@ -46,15 +41,47 @@ export const Serve = Effect.gen(function*() {
   yield* Effect.logInfo(
     tryItCommands(dot.address, doh.address, cert.source.startsWith("self-signed") ? config.dataDir : undefined)
   )
+}).pipe(Effect.annotateLogs({ service: "Serve" }))
 
-  const drain = Effect.gen(function*() {
+/**
+ * TLS offload mode (SPEC.md §2 `TLS_OFFLOAD`): health, cleartext DoT and cleartext DoH (HTTP/1.1 and
+ * h2c) with the same graceful shutdown as `Serve`; no TLS listener, no certificate, no renewal or
+ * ticket rotation (nothing here asks for `CertStore` or `TlsSessions`).
+ */
+export const ServeOffload = Effect.gen(function*() {
+  const health = yield* HealthServer
+  const dot = yield* DotCleartextServer
+  const doh = yield* DohCleartextServer
+  yield* startServing(doh.drain)
+  yield* Effect.logInfo(
+    `listening (TLS offload, cleartext): DoT ${formatAddress(dot.address)}, DoH ${
+      formatAddress(doh.address)
+    } (HTTP/1.1 and h2c), health ${formatAddress(health.address)}`
+  )
+}).pipe(Effect.annotateLogs({ service: "Serve" }))
+
+/** Accepting, the connection limit (now, then every 5 s), the heartbeat (every minute), the drain on close. */
+const startServing = (dohDrain: Effect.Effect<void>) =>
+  Effect.gen(function*() {
+    const registry = yield* TlsServerRegistry
+    yield* Effect.addFinalizer(() => drainWith(dohDrain))
+    yield* registry.markAccepting
+    yield* ConnectionLimit
+    yield* Effect.forkScoped(Heartbeat)
+  })
+
+const drainWith = (dohDrain: Effect.Effect<void>) =>
+  Effect.gen(function*() {
+    const config = yield* ServerConfig
+    const registry = yield* TlsServerRegistry
+    const handler = yield* QueryHandler
     const started = yield* Clock.currentTimeMillis
     yield* Effect.logInfo(
       `shutting down: ${handler.inFlight()} queries in flight, ${yield* registry.openConnections} connections open`
     )
     yield* registry.stopAccepting
     // HTTP/2 clients get GOAWAY now, HTTP/1.1 keep-alive connections `Connection: close`
-    yield* doh.drain
+    yield* dohDrain
     const drained = yield* Effect.sync(() => handler.inFlight()).pipe(
       Effect.repeat({ schedule: Schedule.spaced("20 millis"), until: (n) => n === 0 }),
       // a finalizer runs uninterruptibly: without this the timeout could never cut the wait short
@@ -81,7 +108,6 @@ export const Serve = Effect.gen(function*() {
       }`
     )
   }).pipe(Effect.annotateLogs({ service: "Serve" }))
-}).pipe(Effect.annotateLogs({ service: "Serve" }))
 
 const hostFor = (a: net.AddressInfo) =>
   a.address === "::" || a.address === "0.0.0.0" ? "127.0.0.1" : a.family === "IPv6" ? `[${a.address}]` : a.address

@@ -1,4 +1,4 @@
-import { Clock, Effect } from "effect"
+import { Clock, Effect, Option } from "effect"
 import { AnswerCache } from "../services/AnswerCache.js"
 import { type CertStats, CertStore } from "../services/CertStore.js"
 import { type LimitState, Metrics, type UpstreamCounters } from "../services/Metrics.js"
@@ -45,11 +45,14 @@ export interface Stats {
   readonly limit: Readonly<LimitState>
   /** TLS handshakes (full, resumed by kind), session cache, PSK, ticket rotations, record sizing */
   readonly tls: TlsSessionStats
-  readonly certificate: CertStats & {
-    readonly notAfter: Date
-    /** seconds until the served certificate expires (negative once it has) */
-    readonly secondsLeft: number
-  }
+  /** undefined under TLS offload (no certificate) */
+  readonly certificate:
+    | CertStats & {
+      readonly notAfter: Date
+      /** seconds until the served certificate expires (negative once it has) */
+      readonly secondsLeft: number
+    }
+    | undefined
   readonly doh: DohStats
   readonly dot: Readonly<typeof dotBadInput>
   readonly rssBytes: number
@@ -61,9 +64,9 @@ export const readStats = Effect.gen(function*() {
   const cache = yield* AnswerCache
   const registry = yield* TlsServerRegistry
   const metrics = yield* Metrics
-  const certs = yield* CertStore
+  const certs = yield* Effect.serviceOption(CertStore)
   const at = yield* Clock.currentTimeMillis
-  const cert = yield* certs.current
+  const cert = Option.isSome(certs) ? yield* certs.value.current : undefined
   const servers = yield* registry.servers
 
   const byKind = new Map<string, { -readonly [K in keyof ConnectionStats]: ConnectionStats[K] }>()
@@ -89,11 +92,13 @@ export const readStats = Effect.gen(function*() {
     connections: [...byKind.values()],
     limit: metrics.limit(),
     tls: snapshotTlsSessionStats(),
-    certificate: {
-      ...certs.stats(),
-      notAfter: cert.notAfter,
-      secondsLeft: Math.floor((cert.notAfter.getTime() - at) / 1000)
-    },
+    certificate: Option.isSome(certs) && cert !== undefined
+      ? {
+        ...certs.value.stats(),
+        notAfter: cert.notAfter,
+        secondsLeft: Math.floor((cert.notAfter.getTime() - at) / 1000)
+      }
+      : undefined,
     doh: { ...dohStats, status: { ...dohStats.status }, rejected: { ...dohStats.rejected } },
     dot: { ...dotBadInput },
     rssBytes: process.memoryUsage.rss()

@@ -1,4 +1,4 @@
-import { Data, Effect, Redacted, Ref, Stream } from "effect"
+import { Data, Effect, Option, Redacted, Ref, Stream } from "effect"
 import type * as net from "node:net"
 import * as tls from "node:tls"
 import type { CertKeyPair } from "./CertFetcher.js"
@@ -89,8 +89,11 @@ export const formatAddress = (a: net.AddressInfo): string =>
 export class TlsServerRegistry extends Effect.Service<TlsServerRegistry>()("vigil/TlsServerRegistry", {
   scoped: Effect.gen(function*() {
     const config = yield* ServerConfig
-    const certs = yield* CertStore
-    const sessions = yield* TlsSessions
+    // TLS offload (SPEC.md §6) builds neither: the registry then tracks cleartext listeners only
+    const tlsParts = Option.all({
+      certs: yield* Effect.serviceOption(CertStore),
+      sessions: yield* Effect.serviceOption(TlsSessions)
+    })
     const servers = new Map<number, TrackedServer>()
     const counters: ConnectionCounters = { opened: 0, dropped: 0, timedOut: 0, tlsErrors: 0 }
     const accepting = yield* Ref.make(false)
@@ -98,9 +101,9 @@ export class TlsServerRegistry extends Effect.Service<TlsServerRegistry>()("vigi
     // every connection's id, on its TCP socket and, once the handshake is done, on its TLS socket
     const connectionIds = new WeakMap<net.Socket, number>()
     let nextConnectionId = 1
-    let secureOptions = contextOptions(yield* certs.current)
+    let secureOptions = Option.isSome(tlsParts) ? contextOptions(yield* tlsParts.value.certs.current) : undefined
 
-    const contextOf = (): tls.SecureContextOptions => ({
+    const contextOf = (sessions: TlsSessions): tls.SecureContextOptions => ({
       ...secureOptions,
       ...sessions.contextOptions,
       // PSK suites only with TLS-PSK on
@@ -109,8 +112,8 @@ export class TlsServerRegistry extends Effect.Service<TlsServerRegistry>()("vigi
       minVersion: "TLSv1.2",
       sessionTimeout: SESSION_TIMEOUT_S
     })
-    const baseOptions = (alpn: ReadonlyArray<string>): tls.TlsOptions => ({
-      ...contextOf(),
+    const baseOptions = (sessions: TlsSessions, alpn: ReadonlyArray<string>): tls.TlsOptions => ({
+      ...contextOf(sessions),
       ...sessions.serverOptions,
       handshakeTimeout: handshakeTimeoutMs(config),
       ALPNProtocols: [...alpn]
@@ -119,9 +122,11 @@ export class TlsServerRegistry extends Effect.Service<TlsServerRegistry>()("vigi
     const setSecureContext = (pair: CertKeyPair) =>
       Effect.sync(() => {
         secureOptions = contextOptions(pair)
+        if (Option.isNone(tlsParts)) return
+        const sessions = tlsParts.value.sessions
         for (const s of servers.values()) {
           if (s.server instanceof tls.Server) {
-            s.server.setSecureContext(contextOf())
+            s.server.setSecureContext(contextOf(sessions))
             // a new secure context comes with new random ticket keys
             sessions.reapply(s.server)
           }
@@ -129,16 +134,18 @@ export class TlsServerRegistry extends Effect.Service<TlsServerRegistry>()("vigi
       })
 
     // every later certificate of the store goes to every TLS listener
-    yield* certs.changes.pipe(
-      Stream.drop(1),
-      Stream.runForEach((pair) =>
-        setSecureContext(pair).pipe(
-          Effect.zipRight(Effect.logInfo(`now serving certificate valid until ${pair.notAfter.toISOString()}`))
-        )
-      ),
-      Effect.annotateLogs({ service: "TlsServerRegistry" }),
-      Effect.forkScoped
-    )
+    if (Option.isSome(tlsParts)) {
+      yield* tlsParts.value.certs.changes.pipe(
+        Stream.drop(1),
+        Stream.runForEach((pair) =>
+          setSecureContext(pair).pipe(
+            Effect.zipRight(Effect.logInfo(`now serving certificate valid until ${pair.notAfter.toISOString()}`))
+          )
+        ),
+        Effect.annotateLogs({ service: "TlsServerRegistry" }),
+        Effect.forkScoped
+      )
+    }
 
     const register = (kind: string, server: net.Server) =>
       Effect.acquireRelease(
@@ -190,7 +197,9 @@ export class TlsServerRegistry extends Effect.Service<TlsServerRegistry>()("vigi
       ).pipe(
         // session cache, ticket key and its rotation, record sizing: in this server's scope
         Effect.tap((tracked) =>
-          tracked.server instanceof tls.Server ? sessions.attach(kind, tracked.server) : Effect.void
+          tracked.server instanceof tls.Server && Option.isSome(tlsParts)
+            ? tlsParts.value.sessions.attach(kind, tracked.server)
+            : Effect.void
         )
       )
 
@@ -238,7 +247,10 @@ export class TlsServerRegistry extends Effect.Service<TlsServerRegistry>()("vigi
 
     return {
       /** TLS server options for a new listener with the given ALPN protocols */
-      tlsOptions: (alpn: ReadonlyArray<string>) => Effect.sync(() => baseOptions(alpn)),
+      tlsOptions: (alpn: ReadonlyArray<string>) =>
+        Option.isSome(tlsParts)
+          ? Effect.sync(() => baseOptions(tlsParts.value.sessions, alpn))
+          : Effect.dieMessage("TLS options asked for without a CertStore and TlsSessions (TLS offload)"),
       register,
       setSecureContext,
       stopAccepting,

@@ -241,31 +241,31 @@ export const makeExposition = (upstreamLatency: Histogram) => {
     "vigil_certificate_expiry_seconds",
     "Seconds until the served certificate expires (negative once it has).",
     [],
-    (s) => s.certificate.secondsLeft
+    (s) => s.certificate?.secondsLeft
   )
   gauge(
     "vigil_certificate_not_after_timestamp_seconds",
     "Expiry of the served certificate, Unix time.",
     [],
-    (s) => Math.floor(s.certificate.notAfter.getTime() / 1000)
+    (s) => s.certificate === undefined ? undefined : Math.floor(s.certificate.notAfter.getTime() / 1000)
   )
   counter(
     "vigil_certificate_renewals_total",
     "Certificates replaced by a newer one.",
     [],
-    (s) => s.certificate.renewals
+    (s) => s.certificate?.renewals
   )
   counter(
     "vigil_certificate_renewal_failures_total",
     "Renewal attempts that failed.",
     [],
-    (s) => s.certificate.renewalFailures
+    (s) => s.certificate?.renewalFailures
   )
   counter(
     "vigil_certificate_rejected_total",
     "Candidate certificates rejected by a check.",
     [],
-    (s) => s.certificate.rejected
+    (s) => s.certificate?.rejected
   )
 
   // process

@@ -1,0 +1,134 @@
+import { Duration, Effect, FiberSet, LogLevel, Schedule } from "effect"
+import * as net from "node:net"
+import { QueryHandler } from "../services/QueryHandler.js"
+import { ServerConfig } from "../services/ServerConfig.js"
+import { listen, TlsServerRegistry } from "../services/TlsServerRegistry.js"
+import { dohStats, type Env, makeH1, makeH2 } from "./DohServer.js"
+import { serveDotConnection } from "./DotServer/Connection.js"
+
+/** The HTTP/2 connection preface (RFC 9113 §3.4): how an h2c prior-knowledge client starts. */
+export const H2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1")
+
+/**
+ * Which transport the first bytes of a cleartext DoH connection ask for: `h2` once they are the HTTP/2
+ * preface, `h1` as soon as they differ from it, `undecided` while they are a strict prefix of it.
+ */
+export const sniffHttpVersion = (head: Buffer): "h2" | "h1" | "undecided" => {
+  const n = Math.min(head.length, H2_PREFACE.length)
+  if (head.subarray(0, n).equals(H2_PREFACE.subarray(0, n))) return n === H2_PREFACE.length ? "h2" : "undecided"
+  return "h1"
+}
+
+const plainServer = () =>
+  net.createServer({ allowHalfOpen: true, pauseOnConnect: false, noDelay: true, keepAlive: true })
+
+/**
+ * Cleartext DoT under TLS offload (SPEC.md §2 `TLS_OFFLOAD`): RFC 7766 over plain TCP on
+ * `DOT_CLEARTEXT_PORT`, served by the same per-connection code as DoT.
+ */
+export const DotCleartextServer = Effect.gen(function*() {
+  const config = yield* ServerConfig
+  const registry = yield* TlsServerRegistry
+  const handler = yield* QueryHandler
+  const runFork = yield* FiberSet.makeRuntime<never, void, never>()
+  const debug = LogLevel.lessThanEqual(config.logLevel, LogLevel.Debug)
+  const env = {
+    handle: handler.handle,
+    idleMs: Duration.toMillis(config.workerTimeout),
+    countTimeout: () => registry.countTimeout("dot-cleartext"),
+    logDebug: debug ? (msg: string) => runFork(Effect.logDebug(msg)) : undefined
+  }
+  const server = yield* Effect.acquireRelease(Effect.sync(plainServer), (s) => Effect.sync(() => s.close()))
+  yield* registry.register("dot-cleartext", server)
+  server.on(
+    "connection",
+    (socket: net.Socket) => serveDotConnection(socket, { transport: "dot", remoteAddress: socket.remoteAddress }, env)
+  )
+  server.on("error", (e) => runFork(Effect.logWarning(`cleartext DoT listener error: ${e.message}`)))
+  const address = yield* listen("cleartext DoT", server, config.listenHost, config.dotCleartextPort, config.tcpBacklog)
+  return { address, server }
+}).pipe(Effect.annotateLogs({ service: "DotCleartextServer" }))
+
+/**
+ * Cleartext DoH under TLS offload on `DOH_CLEARTEXT_PORT`: HTTP/1.1 and h2c (prior knowledge) on the
+ * same port, told apart by the first bytes, handed to the transports of `DohServer`.
+ */
+export const DohCleartextServer = Effect.gen(function*() {
+  const config = yield* ServerConfig
+  const registry = yield* TlsServerRegistry
+  const handler = yield* QueryHandler
+  const runFork = yield* FiberSet.makeRuntime<never, void, never>()
+  const debug = LogLevel.lessThanEqual(config.logLevel, LogLevel.Debug)
+  const logDebug = debug ? (msg: string) => runFork(Effect.logDebug(msg)) : undefined
+  const idleMs = Duration.toMillis(config.workerTimeout)
+  const env: Env = {
+    handle: handler.handle,
+    idleMs,
+    rejected: (response, ctx) => {
+      dohStats.rejected[response.reason!]++
+      if (logDebug !== undefined) logDebug(`${response.status} to ${ctx.remoteAddress ?? "?"}: ${response.detail}`)
+    },
+    logDebug,
+    logDefect: (msg, e) => runFork(Effect.logError(msg, e)),
+    countTimeout: () => registry.countTimeout("doh-cleartext")
+  }
+  const h2 = makeH2(env)
+  const h1 = makeH1(env)
+
+  const sniff = (socket: net.Socket) => {
+    let head = Buffer.alloc(0)
+    const onData = (chunk: Buffer) => {
+      head = Buffer.concat([head, chunk])
+      const version = sniffHttpVersion(head)
+      if (version === "undecided") return
+      socket.off("data", onData)
+      socket.off("timeout", onTimeout)
+      socket.setTimeout(0)
+      socket.pause()
+      socket.unshift(head)
+      if (version === "h2") h2.accept(socket)
+      else {
+        h1.accept(socket)
+        // Node's HTTP/1.1 parser reads the handle itself: the unshifted head flows to it once resumed
+        socket.resume()
+      }
+    }
+    const onTimeout = () => {
+      registry.countTimeout("doh-cleartext")
+      socket.destroy()
+    }
+    socket.setTimeout(idleMs)
+    socket.on("timeout", onTimeout)
+    socket.on("data", onData)
+    socket.on("error", (e) => {
+      if (logDebug !== undefined) logDebug(`cleartext DoH connection ${socket.remoteAddress ?? "?"}: ${e.message}`)
+    })
+  }
+
+  const server = yield* Effect.acquireRelease(Effect.sync(plainServer), (s) => Effect.sync(() => s.close()))
+  server.on("connection", sniff)
+  yield* registry.register("doh-cleartext", server)
+
+  const drain = Effect.sync(() => {
+    if (server.listening) server.close()
+    h2.drain()
+    h1.drain()
+  })
+  const address = yield* Effect.acquireRelease(
+    listen("cleartext DoH", server, config.listenHost, config.dohCleartextPort, config.tcpBacklog),
+    () =>
+      Effect.gen(function*() {
+        yield* drain
+        yield* Effect.sync(() => h2.open() + h1.open()).pipe(
+          Effect.repeat({ schedule: Schedule.spaced("10 millis"), until: (n) => n === 0 }),
+          Effect.interruptible,
+          Effect.timeout(config.shutdownTimeout),
+          Effect.ignore
+        )
+        h2.destroy()
+        h1.destroy()
+      })
+  )
+  server.on("error", (e) => runFork(Effect.logWarning(`cleartext DoH listener error: ${e.message}`)))
+  return { address, server, drain }
+}).pipe(Effect.annotateLogs({ service: "DohCleartextServer" }))
