@@ -70,7 +70,9 @@ export const DohCleartextServer = Effect.gen(function*() {
     },
     logDebug,
     logDefect: (msg, e) => runFork(Effect.logError(msg, e)),
-    countTimeout: () => registry.countTimeout("doh-cleartext")
+    countTimeout: () => registry.countTimeout("doh-cleartext"),
+    // behind a proxy: `X-Forwarded-For` from a peer in `PROXY_TRUSTED` names the client (SPEC.md §2)
+    proxyTrusted: config.proxyTrusted
   }
   const h2 = makeH2(env)
   const h1 = makeH1(env)

@@ -4,8 +4,9 @@ import * as http2 from "node:http2"
 import type * as net from "node:net"
 import type * as stream from "node:stream"
 import * as tls from "node:tls"
+import { forwardedContext } from "../services/ProxyProtocol.js"
 import { type QueryContext, QueryHandler, type Reply } from "../services/QueryHandler.js"
-import { ServerConfig } from "../services/ServerConfig.js"
+import { type Cidr, ServerConfig } from "../services/ServerConfig.js"
 import { listen, TlsServerRegistry } from "../services/TlsServerRegistry.js"
 import {
   addChunk,
@@ -87,6 +88,8 @@ export interface Env {
   readonly logDebug: ((msg: string) => void) | undefined
   readonly logDefect: (msg: string, e: unknown) => void
   readonly countTimeout: () => void
+  /** `PROXY_TRUSTED`: a peer in it may name the client with `X-Forwarded-For` (SPEC.md §2) */
+  readonly proxyTrusted?: ReadonlyArray<Cidr>
 }
 
 const NO_CONTEXT: QueryContext = { transport: "doh", remoteAddress: undefined }
@@ -187,7 +190,8 @@ export const makeH2 = (env: Env): Transport => {
     dohStats.requests++
     stream.on("error", onStreamError)
     const session = stream.session
-    const ctx = (session !== undefined ? sessions.get(session) : undefined) ?? NO_CONTEXT
+    const peer = (session !== undefined ? sessions.get(session) : undefined) ?? NO_CONTEXT
+    const ctx = forwardedContext(peer, headers["x-forwarded-for"], env.proxyTrusted)
     try {
       const r = route(headers[":method"], headers[":path"], headers["content-type"], headers["content-length"])
       if (r._tag === "Query") env.handle(r.message, ctx, replyTo(stream, ctx))
@@ -282,7 +286,8 @@ export const makeH1 = (env: Env): Transport => {
 
   server.on("request", (req, res) => {
     dohStats.requests++
-    const ctx = connections.get(req.socket) ?? NO_CONTEXT
+    const peer = connections.get(req.socket) ?? NO_CONTEXT
+    const ctx = forwardedContext(peer, req.headers["x-forwarded-for"], env.proxyTrusted)
     try {
       const method = req.method
       const r = route(method, req.url, req.headers["content-type"], req.headers["content-length"])
@@ -366,7 +371,8 @@ export const DohServer = Effect.gen(function*() {
     },
     logDebug,
     logDefect: (msg, e) => runFork(Effect.logError(msg, e)),
-    countTimeout: () => registry.countTimeout("doh")
+    countTimeout: () => registry.countTimeout("doh"),
+    proxyTrusted: config.proxyTrusted
   }
   const h2 = makeH2(env)
   const h1 = makeH1(env)

@@ -1,10 +1,12 @@
 import { Duration, Effect, FiberSet, LogLevel } from "effect"
 import type * as net from "node:net"
 import * as tls from "node:tls"
+import type { ProxyAddress } from "../services/ProxyProtocol.js"
 import { QueryHandler } from "../services/QueryHandler.js"
 import { ServerConfig } from "../services/ServerConfig.js"
 import { listen, TlsServerRegistry } from "../services/TlsServerRegistry.js"
 import { type DotConnectionEnv, serveDotConnection } from "./DotServer/Connection.js"
+import { ProxyListener } from "./DotServer/ProxyListener.js"
 
 export { dotBadInput, MAX_IN_FLIGHT_PER_CONNECTION } from "./DotServer/Connection.js"
 
@@ -23,6 +25,9 @@ export const DotServer = Effect.gen(function*() {
   const debug = LogLevel.lessThanEqual(config.logLevel, LogLevel.Debug)
   const logDebug = (msg: string) => runFork(Effect.logDebug(msg).pipe(Effect.annotateLogs({ service: "DotServer" })))
 
+  // the client of each connection that came through `DOT_PROXY_PORT`, by connection id (filled by ProxyListener)
+  const proxied = new Map<number, ProxyAddress>()
+
   const connectionEnv: DotConnectionEnv = {
     handle: handler.handle,
     idleMs,
@@ -31,7 +36,9 @@ export const DotServer = Effect.gen(function*() {
   }
 
   const serve = (socket: tls.TLSSocket) => {
-    const ctx = { transport: "dot" as const, remoteAddress: socket.remoteAddress }
+    const id = proxied.size === 0 ? undefined : registry.connectionId(socket)
+    const client = id === undefined ? undefined : proxied.get(id)
+    const ctx = { transport: "dot" as const, remoteAddress: client?.address ?? socket.remoteAddress }
     serveDotConnection(socket, ctx, connectionEnv)
   }
 
@@ -47,5 +54,6 @@ export const DotServer = Effect.gen(function*() {
     if (debug) logDebug(`TLS handshake from ${socket.remoteAddress} failed: ${e.message}`)
   })
   const address = yield* listen("DoT", server, config.listenHost, config.dotPort, config.tcpBacklog)
-  return { address, server }
+  const proxyAddress = config.dotHasProxyProto ? yield* ProxyListener(server, proxied) : undefined
+  return { address, server, proxyAddress }
 })

@@ -7,6 +7,7 @@ import { TlsServerRegistry } from "../services/TlsServerRegistry.js"
 import { snapshotTlsSessionStats, type TlsSessionStats } from "../services/TlsSessions.js"
 import { type DohStats, dohStats } from "./DohServer.js"
 import { dotBadInput } from "./DotServer.js"
+import { proxyAccepted, proxyRefused } from "./DotServer/ProxyListener.js"
 
 /** The connection counters of the listeners of one kind ("dot", "doh", …). */
 export interface ConnectionStats {
@@ -55,6 +56,8 @@ export interface Stats {
     | undefined
   readonly doh: DohStats
   readonly dot: Readonly<typeof dotBadInput>
+  /** `DOT_PROXY_PORT`: headers accepted by command, connections refused by reason */
+  readonly dotProxy: { readonly accepted: typeof proxyAccepted; readonly refused: typeof proxyRefused }
   readonly rssBytes: number
 }
 
@@ -101,6 +104,7 @@ export const readStats = Effect.gen(function*() {
       : undefined,
     doh: { ...dohStats, status: { ...dohStats.status }, rejected: { ...dohStats.rejected } },
     dot: { ...dotBadInput },
+    dotProxy: { accepted: { ...proxyAccepted }, refused: { ...proxyRefused } },
     rssBytes: process.memoryUsage.rss()
   }
   return stats

@@ -235,6 +235,16 @@ export const makeExposition = (upstreamLatency: Histogram) => {
       [{ reason: "socket_error" }, s.dot.socketErrors]
     ]
   )
+  counter(
+    "vigil_dot_proxy_connections_total",
+    "Connections of DOT_PROXY_PORT by the fate of their PROXY header: accepted (proxy, local) or refused.",
+    ["result"],
+    (s) => [
+      [{ result: "proxy" }, s.dotProxy.accepted.proxy],
+      [{ result: "local" }, s.dotProxy.accepted.local],
+      ...Object.entries(s.dotProxy.refused).map(([reason, n]) => [{ result: reason.toLowerCase() }, n] as const)
+    ]
+  )
 
   // certificate
   gauge(
