@@ -162,9 +162,12 @@ export class TlsServerRegistry extends Effect.Service<TlsServerRegistry>()("vigi
           // TCP sockets in their TLS handshake, by remote address and port: the TLS socket takes their id
           const handshaking = new Map<string, net.Socket>()
           server.on("connection", (socket: net.Socket) => {
-            counters.opened++
             own.opened++
-            connectionIds.set(socket, nextConnectionId++)
+            // a socket handed over by another listener (the PROXY-protocol one) keeps its id and count
+            if (!connectionIds.has(socket)) {
+              counters.opened++
+              connectionIds.set(socket, nextConnectionId++)
+            }
             const key = `${socket.remoteAddress}|${socket.remotePort}`
             if (server instanceof tls.Server) handshaking.set(key, socket)
             tracked.connections.add(socket)

@@ -13,6 +13,7 @@ import { HeartbeatInterval } from "../../src/programs/Heartbeat.js"
 import { frame, makeFrameReader } from "../../src/services/QueryHandler/Framing.js"
 import { parseCidr, ServerConfig, type ServerConfigShape } from "../../src/services/ServerConfig.js"
 import { SystemLoadLive } from "../../src/services/SystemLoad.js"
+import { TlsServerRegistry } from "../../src/services/TlsServerRegistry.js"
 import { mintCerts, type TestCerts } from "../fixtures/Certs.js"
 import { a, decode, idOf, query, rcodeOf } from "../fixtures/Dns.js"
 import * as ProxyHeader from "../fixtures/ProxyHeader.js"
@@ -56,7 +57,8 @@ const setup = (overrides: Partial<ServerConfigShape> = {}) =>
     const ctx = yield* Layer.buildWithScope(layer, yield* Effect.scope)
     const port = yield* portOf("dot-proxy").pipe(Effect.provide(ctx))
     const dohPort = yield* portOf("doh").pipe(Effect.provide(ctx))
-    return { port, dohPort, lines, ca: c.caPem }
+    const registry = yield* TlsServerRegistry.pipe(Effect.provide(ctx))
+    return { port, dohPort, lines, ca: c.caPem, registry }
   })
 
 interface Proxied {
@@ -153,7 +155,7 @@ const clientLine = (lines: ReadonlyArray<string>, client: string) =>
 describe("DoT behind a PROXY protocol load balancer", () => {
   it.scopedLive("v1 header, then TLS on the same socket: answered, the header's client is logged", () =>
     Effect.gen(function*() {
-      const { ca, lines, port } = yield* setup()
+      const { ca, lines, port, registry } = yield* setup()
       const before = proxyAccepted.proxy
       const c = yield* connectProxied(port, ca, ProxyHeader.v1("192.0.2.44", "127.0.0.1", 40404, port))
       expect(c.socket.alpnProtocol).toBe("dot")
@@ -165,6 +167,8 @@ describe("DoT behind a PROXY protocol load balancer", () => {
         `PROXY v1 PROXY from 127.0.0.1:${c.raw.localPort}: client 192.0.2.44:40404`
       )
       expect(proxyAccepted.proxy).toBe(before + 1)
+      // one connection, counted once although two listeners saw it
+      expect((yield* registry.counters).opened).toBe(1)
     }))
 
   it.scopedLive("v2 header with TLVs in the same segment as the ClientHello: answered, client logged", () =>
