@@ -1,9 +1,9 @@
-import { Duration, Effect, FiberSet, LogLevel, Schedule } from "effect"
+import { Duration, Effect, FiberSet, LogLevel } from "effect"
 import * as net from "node:net"
 import { QueryHandler } from "../services/QueryHandler.js"
 import { ServerConfig } from "../services/ServerConfig.js"
 import { listen, TlsServerRegistry } from "../services/TlsServerRegistry.js"
-import { dohStats, type Env, makeH1, makeH2 } from "./DohServer.js"
+import { dohStats, type Env, listenAndDrain, makeH1, makeH2 } from "./DohServer.js"
 import { serveDotConnection } from "./DotServer/Connection.js"
 
 /** The HTTP/2 connection preface (RFC 9113 §3.4): how an h2c prior-knowledge client starts. */
@@ -111,26 +111,7 @@ export const DohCleartextServer = Effect.gen(function*() {
   server.on("connection", sniff)
   yield* registry.register("doh-cleartext", server)
 
-  const drain = Effect.sync(() => {
-    if (server.listening) server.close()
-    h2.drain()
-    h1.drain()
-  })
-  const address = yield* Effect.acquireRelease(
-    listen("cleartext DoH", server, config.listenHost, config.dohCleartextPort, config.tcpBacklog),
-    () =>
-      Effect.gen(function*() {
-        yield* drain
-        yield* Effect.sync(() => h2.open() + h1.open()).pipe(
-          Effect.repeat({ schedule: Schedule.spaced("10 millis"), until: (n) => n === 0 }),
-          Effect.interruptible,
-          Effect.timeout(config.shutdownTimeout),
-          Effect.ignore
-        )
-        h2.destroy()
-        h1.destroy()
-      })
-  )
+  const { address, drain } = yield* listenAndDrain("cleartext DoH", server, config.dohCleartextPort, [h2, h1])
   server.on("error", (e) => runFork(Effect.logWarning(`cleartext DoH listener error: ${e.message}`)))
   return { address, server, drain }
 }).pipe(Effect.annotateLogs({ service: "DohCleartextServer" }))

@@ -341,6 +341,44 @@ export const makeH1 = (env: Env): Transport => {
 }
 
 /**
+ * Listens with `server`; on release (and on `drain`) stops accepting and closes the transports gracefully
+ * (GOAWAY, `Connection: close`), waits for their connections to close within `SHUTDOWN_TIMEOUT_MS`, then
+ * destroys what is left. Shared by the TLS and the cleartext DoH listeners.
+ */
+export const listenAndDrain = (
+  listener: string,
+  server: net.Server,
+  port: number,
+  transports: ReadonlyArray<Transport>
+) =>
+  Effect.gen(function*() {
+    const config = yield* ServerConfig
+    const open = () => transports.reduce((n, t) => n + t.open(), 0)
+    const drain = Effect.sync(() => {
+      if (server.listening) server.close()
+      for (const t of transports) t.drain()
+    })
+    const address = yield* Effect.acquireRelease(
+      listen(listener, server, config.listenHost, port, config.tcpBacklog),
+      () =>
+        Effect.gen(function*() {
+          yield* drain
+          yield* Effect.sync(open).pipe(
+            Effect.repeat({ schedule: Schedule.spaced("10 millis"), until: (n) => n === 0 }),
+            // a finalizer runs uninterruptibly: without this the timeout could never cut the wait short
+            Effect.interruptible,
+            Effect.timeout(config.shutdownTimeout),
+            Effect.ignore
+          )
+          const left = open()
+          if (left > 0) yield* Effect.logWarning(`${listener}: destroying ${left} connections left after the drain`)
+          for (const t of transports) t.destroy()
+        })
+    )
+    return { address, drain }
+  })
+
+/**
  * DNS over HTTPS (RFC 8484) on `DOH_PORT`: ONE `tls.Server` offering ALPN `h2` and `http/1.1`; each
  * handshake's ALPN choice picks the transport the TLS socket is handed to — `h2` to a plain
  * `http2.createServer()` (what `http2.createSecureServer` does inside), anything else (including no
@@ -388,30 +426,7 @@ export const DohServer = Effect.gen(function*() {
   })
   yield* registry.register("doh", server)
 
-  const drain = Effect.sync(() => {
-    if (server.listening) server.close()
-    h2.drain()
-    h1.drain()
-  })
-
-  const address = yield* Effect.acquireRelease(
-    listen("DoH", server, config.listenHost, config.dohPort, config.tcpBacklog),
-    () =>
-      Effect.gen(function*() {
-        yield* drain
-        yield* Effect.sync(() => h2.open() + h1.open()).pipe(
-          Effect.repeat({ schedule: Schedule.spaced("10 millis"), until: (n) => n === 0 }),
-          // a finalizer runs uninterruptibly: without this the timeout could never cut the wait short
-          Effect.interruptible,
-          Effect.timeout(config.shutdownTimeout),
-          Effect.ignore
-        )
-        const left = h2.open() + h1.open()
-        if (left > 0) yield* Effect.logWarning(`destroying ${left} DoH connections left after the drain`)
-        h2.destroy()
-        h1.destroy()
-      })
-  )
+  const { address, drain } = yield* listenAndDrain("DoH", server, config.dohPort, [h2, h1])
   // errors after listening (EMFILE on accept, …) must not take the process down
   server.on("error", (e) => runFork(Effect.logWarning(`DoH listener error: ${e.message}`)))
 
