@@ -174,6 +174,13 @@ export const compile = (lists: ReadonlyArray<BlocklistInput>): CompiledBlocklist
   const nameMasks = masks.slice(0, count)
   const slots = table
   const slotMask = tableMask
+  // The closures below share this scope with the build's growable arrays: let those go.
+  bytes = new Uint8Array(0)
+  starts =
+    hashes =
+    masks =
+    table =
+      new Uint32Array(0)
 
   /** Mask of the entry equal to `name[from..to)` (lower-cased on the fly), hash `h` before finalizing. */
   const probeString = (name: string, from: number, to: number, rawHash: number): number => {
