@@ -7,8 +7,8 @@ import { isNormalizedName, normalizeName } from "./Parse.js"
  *
  * Layout (chosen over a `Map<string, number>` by measurement, see `bench/blocklist.mjs`): the names'
  * bytes end to end in one `Uint8Array`, per name its start offset, hash and mask in `Uint32Array`s, and an
- * open-addressing table of entry numbers (load ≤ 0.5). About 1.4 × the names' bytes + 20 bytes a name,
- * no JS object per name. Names are compared byte for byte after the hash matches: no false positives.
+ * open-addressing table of entry numbers (load ≤ 0.5): the names' bytes + 12 bytes a name + 4 bytes a
+ * slot (2–4 slots a name), no JS object per name: 34.8 MB for 1,000,000 names (a 24 MB hosts file). Names are compared byte for byte after the hash matches: no false positives.
  *
  * The hash is FNV-1a over the name read from its last character to its first, so the hash of every
  * suffix falls out of one backward pass: the whole walk is linear in the query's length.
