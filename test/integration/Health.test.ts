@@ -1,22 +1,15 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Exit, Fiber, Layer, Scope } from "effect"
-import * as http from "node:http"
 import { mintCerts } from "../fixtures/Certs.js"
 import { a, idOf, query } from "../fixtures/Dns.js"
 import { connectDot } from "../fixtures/DotClient.js"
+import { httpRequest } from "../fixtures/ServerProcess.js"
 import * as StubUpstream from "../fixtures/StubUpstream.js"
 import { freePort, portOf, serverLayer, udpUpstream } from "../fixtures/TestServer.js"
 
+/** GET on the health listener: status and body. */
 const get = (port: number, path: string) =>
-  Effect.async<{ status: number; body: string }, Error>((resume) => {
-    const req = http.get({ host: "127.0.0.1", port, path }, (res) => {
-      let body = ""
-      res.setEncoding("utf8")
-      res.on("data", (d: string) => (body += d))
-      res.on("end", () => resume(Effect.succeed({ status: res.statusCode ?? 0, body })))
-    })
-    req.on("error", (e) => resume(Effect.fail(e)))
-  })
+  Effect.tryPromise(() => httpRequest(port, path)).pipe(Effect.map(({ body, status }) => ({ status, body })))
 
 describe("health listener", () => {
   it.scopedLive("/check and /ready are 200 while serving; /ready turns 503 while draining", () =>

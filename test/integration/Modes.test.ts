@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process"
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import * as http from "node:http"
 import * as net from "node:net"
@@ -7,26 +6,8 @@ import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { decode, query } from "../fixtures/Dns.js"
 import { type MiniUpstream, startMiniUpstream } from "../fixtures/MiniUpstream.js"
-import { DIST_MAIN, freePorts, type ServerProcess, startServer } from "../fixtures/ServerProcess.js"
+import { freePorts, runToExit, type ServerProcess, startServer } from "../fixtures/ServerProcess.js"
 import { describeRun, run, Tools } from "../fixtures/Tools.js"
-
-/** Runs the built server to its exit; resolves with the exit code and everything it printed. */
-const runToExit = (env: Record<string, string>, timeoutMs = 20_000) =>
-  new Promise<{ code: number | null; output: string }>((resolve, reject) => {
-    if (!existsSync(DIST_MAIN)) return reject(new Error(`${DIST_MAIN} is missing: run npm run build`))
-    const child = spawn(process.execPath, [DIST_MAIN], {
-      env: { PATH: process.env.PATH ?? "", LISTEN_HOST: "127.0.0.1", ...env },
-      stdio: ["ignore", "pipe", "pipe"]
-    })
-    let output = ""
-    child.stdout.on("data", (d: Buffer) => (output += d.toString()))
-    child.stderr.on("data", (d: Buffer) => (output += d.toString()))
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs)
-    child.on("exit", (code) => {
-      clearTimeout(timer)
-      resolve({ code, output })
-    })
-  })
 
 /** Whether something accepts TCP connections on 127.0.0.1:`port`. */
 const isOpen = (port: number) =>

@@ -1,33 +1,6 @@
-import { spawn } from "node:child_process"
-import { existsSync, mkdtempSync } from "node:fs"
 import * as net from "node:net"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
 import { describe, expect, it } from "vitest"
-import { DIST_MAIN, freePorts } from "../fixtures/ServerProcess.js"
-
-/** Runs the built server to its exit; resolves with the exit code and everything it printed. */
-const runToExit = (env: Record<string, string>, timeoutMs = 15_000) =>
-  new Promise<{ code: number | null; output: string }>((resolve, reject) => {
-    if (!existsSync(DIST_MAIN)) return reject(new Error(`${DIST_MAIN} is missing: run npm run build`))
-    const child = spawn(process.execPath, [DIST_MAIN], {
-      env: {
-        PATH: process.env.PATH ?? "",
-        LISTEN_HOST: "127.0.0.1",
-        DATA_DIR: mkdtempSync(join(tmpdir(), "vigil-p-")),
-        ...env
-      },
-      stdio: ["ignore", "pipe", "pipe"]
-    })
-    let output = ""
-    child.stdout.on("data", (d: Buffer) => (output += d.toString()))
-    child.stderr.on("data", (d: Buffer) => (output += d.toString()))
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs)
-    child.on("exit", (code) => {
-      clearTimeout(timer)
-      resolve({ code, output })
-    })
-  })
+import { freePorts, runToExit } from "../fixtures/ServerProcess.js"
 
 describe("the process (node dist/main.js)", () => {
   it("exits 1 before listening on a bad configuration, naming every bad variable", async () => {

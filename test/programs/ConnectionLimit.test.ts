@@ -1,6 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Duration, Effect, Layer, TestClock } from "effect"
-import * as http from "node:http"
 import * as net from "node:net"
 import { ConnectionLimit, LIMIT_PERIOD, type LimitBounds, limitFor } from "../../src/programs/ConnectionLimit.js"
 import { CertFetcher } from "../../src/services/CertFetcher.js"
@@ -12,6 +11,7 @@ import { TlsServerRegistry } from "../../src/services/TlsServerRegistry.js"
 import { mintCerts, type TestCerts } from "../fixtures/Certs.js"
 import { a, idOf, query } from "../fixtures/Dns.js"
 import { connectDot } from "../fixtures/DotClient.js"
+import { httpRequest } from "../fixtures/ServerProcess.js"
 import * as StubUpstream from "../fixtures/StubUpstream.js"
 import { freePort, inlineCert, portOf, serverLayer, udpUpstream } from "../fixtures/TestServer.js"
 
@@ -168,16 +168,9 @@ describe("ConnectionLimit loop", () => {
     }))
 })
 
+/** GET on the health listener: status and body. */
 const get = (port: number, path: string) =>
-  Effect.async<{ status: number; body: string }, Error>((resume) => {
-    const req = http.get({ host: "127.0.0.1", port, path }, (res) => {
-      let body = ""
-      res.setEncoding("utf8")
-      res.on("data", (d: string) => (body += d))
-      res.on("end", () => resume(Effect.succeed({ status: res.statusCode ?? 0, body })))
-    })
-    req.on("error", (e) => resume(Effect.fail(e)))
-  })
+  Effect.tryPromise(() => httpRequest(port, path)).pipe(Effect.map(({ body, status }) => ({ status, body })))
 
 /** Waits (real time, a few ms at a step) until `check` holds; TestClock does not move here. */
 const eventually = <A>(read: Effect.Effect<A>, check: (a: A) => boolean, timeoutMs = 5000) =>
