@@ -36,7 +36,8 @@ export const DotCleartextServer = Effect.gen(function*() {
     handle: handler.handle,
     idleMs: Duration.toMillis(config.workerTimeout),
     countTimeout: () => registry.countTimeout("dot-cleartext"),
-    logDebug: debug ? (msg: string) => runFork(Effect.logDebug(msg)) : undefined
+    logDebug: debug ? (msg: string) => runFork(Effect.logDebug(msg)) : undefined,
+    recordClock: undefined
   }
   const server = yield* Effect.acquireRelease(Effect.sync(plainServer), (s) => Effect.sync(() => s.close()))
   yield* registry.register("dot-cleartext", server)

@@ -22,6 +22,7 @@ export const DotServer = Effect.gen(function*() {
   const options = yield* registry.tlsOptions(["dot"])
   const idleMs = Duration.toMillis(config.workerTimeout)
   const runFork = yield* FiberSet.makeRuntime<never, void, never>()
+  const clock = yield* Effect.clock
   const debug = LogLevel.lessThanEqual(config.logLevel, LogLevel.Debug)
   const logDebug = (msg: string) => runFork(Effect.logDebug(msg).pipe(Effect.annotateLogs({ service: "DotServer" })))
 
@@ -32,7 +33,8 @@ export const DotServer = Effect.gen(function*() {
     handle: handler.handle,
     idleMs,
     countTimeout: () => registry.countTimeout("dot"),
-    logDebug: debug ? logDebug : undefined
+    logDebug: debug ? logDebug : undefined,
+    recordClock: () => clock.unsafeCurrentTimeMillis()
   }
 
   const serve = (socket: tls.TLSSocket) => {

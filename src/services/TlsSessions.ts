@@ -4,8 +4,10 @@ import type * as tls from "node:tls"
 import { ServerConfig } from "./ServerConfig.js"
 import { TicketKeys } from "./TicketKeys.js"
 import { makePskKeys, PSK_IDENTITY_HINT, type PskKeys } from "./TlsSessions/Psk.js"
+import { RECORD_SIZE } from "./TlsSessions/RecordSize.js"
 import { tlsSessionStats } from "./TlsSessions/Stats.js"
 
+export { BURST_BYTES, BURST_RECORD_SIZE, makeRecordSizer, RECORD_SIZE } from "./TlsSessions/RecordSize.js"
 export { snapshotTlsSessionStats, type TlsSessionStats, tlsSessionStats } from "./TlsSessions/Stats.js"
 
 /** TLS 1.2 sessions kept for session-id resumption (a session is a few hundred bytes). */
@@ -17,18 +19,6 @@ export const SESSION_CACHE_MAX = 10_000
  * share the session cache, so it is one constant.
  */
 export const SESSION_ID_CONTEXT = "vigil-dns"
-
-/**
- * Bytes of payload per TLS record (SPEC.md §5): small enough that the first record of an answer fits
- * the first TCP segments and can be decrypted at once.
- *
- * SPEC.md §5 also asks to grow records to 16 KiB during a burst and shrink them after 1 s idle. That
- * cannot be done on Node's OpenSSL (3.0): `setMaxSendFragment` also lowers OpenSSL's
- * `split_send_fragment`, which records are cut at and which only ever goes down (no Node API sets it),
- * so once a connection is at 1149 a later `setMaxSendFragment(16384)` returns true and changes nothing
- * (test/integration/TlsSessions.test.ts shows it). Connections therefore stay at 1149.
- */
-export const RECORD_SIZE = 1149
 
 const TLS1_3 = 0x0304
 
@@ -165,10 +155,13 @@ export class TlsSessions extends Effect.Service<TlsSessions>()("vigil/TlsSession
       Effect.gen(function*() {
         server.on("newSession", onNewSession)
         server.on("resumeSession", onResumeSession)
-        // first, so that records are small before any listener writes
+        // first, so that records are small before any listener writes. DoT sizes its records itself
+        // (small, 16 KiB in a burst, see TlsSessions/RecordSize.ts); DoH's HTTP stacks write into the TLS
+        // layer in their own batches, so its connections stay at 1149 (OpenSSL cannot raise it again).
+        const fixedRecords = kind !== "dot"
         server.prependListener("secureConnection", (socket: tls.TLSSocket) => {
           countHandshake(socket)
-          if (!socket.destroyed) socket.setMaxSendFragment(RECORD_SIZE)
+          if (fixedRecords && !socket.destroyed) socket.setMaxSendFragment(RECORD_SIZE)
         })
         server.on("tlsClientError", onClientError)
         yield* ticketKeys.manage(server, kind)

@@ -433,7 +433,7 @@ describe("TLS record size (SPEC.md §5)", () => {
   })
 
   for (const version of ["TLSv1.2", "TLSv1.3"] as const) {
-    it.scopedLive(`DoT over ${version}: 1149-byte records from the first answer on, also in a burst of 2.5 MB`, () =>
+    it.scopedLive(`DoT over ${version}: 1149-byte records at first, 16 KiB in a burst of 2.5 MB, 1149 again after 1 s idle`, () =>
       Effect.gen(function*() {
         const server = yield* bigServer
         const proxy = yield* recordingProxy(server.dot)
@@ -471,9 +471,37 @@ describe("TLS record size (SPEC.md §5)", () => {
         expect(Math.max(...first)).toBe(1149)
         const burst = proxy.records.length
         yield* ask(50)
-        expect(Math.max(...payloads(proxy.records, burst, version))).toBe(1149)
+        const large = payloads(proxy.records, burst, version)
+        expect(Math.max(...large)).toBe(16_384)
+        expect(large.length).toBeLessThan(2_500_000 / 1149)
+        yield* Effect.sleep(Duration.millis(1_200))
+        const again = proxy.records.length
+        yield* ask(1)
+        const calm = payloads(proxy.records, again, version)
+        expect(calm.length).toBeGreaterThan(40)
+        expect(Math.max(...calm)).toBe(1149)
+        expect(calm.reduce((x, y) => x + y, 0)).toBeGreaterThan(50_000)
       }))
   }
+
+  it.scopedLive("kdig (+tls +keepopen) sees 1149-byte records for its first answer and 16 KiB ones in a burst", (ctx) =>
+    Effect.gen(function*() {
+      const kdig = Tools.kdig.need(ctx)
+      const server = yield* bigServer
+      const proxy = yield* recordingProxy(server.dot)
+      // 40 answers of ~50 KB on one connection: 2 MB within a second
+      const questions = Array.from({ length: 40 }, () => ["big.test", "TXT"]).flat()
+      const r = yield* Effect.promise(() =>
+        run(kdig, ["@127.0.0.1", "-p", String(proxy.port), "+tls", "+keepopen", "+tls-sni=localhost", ...questions])
+      )
+      expect(r.code, describeRun(r)).toBe(0)
+      expect([...r.stdout.matchAll(/status: NOERROR/g)].length, describeRun(r)).toBe(40)
+      const version = /TLS1\.3/.test(r.stdout) ? "TLSv1.3" : "TLSv1.2"
+      const sizes = payloads(proxy.records, 0, version).filter((n) => n > 1)
+      // the first answer (~50 KB) goes out in small records
+      expect(Math.max(...sizes.slice(0, 40)), describeRun(r)).toBe(1149)
+      expect(Math.max(...sizes), describeRun(r)).toBe(16_384)
+    }))
 
   it.scopedLive("DoH over HTTP/2: 1149-byte records", () =>
     Effect.gen(function*() {

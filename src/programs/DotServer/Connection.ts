@@ -2,6 +2,7 @@ import type * as net from "node:net"
 import type { QueryContext, QueryHandler } from "../../services/QueryHandler.js"
 import { frame, makeFrameReader } from "../../services/QueryHandler/Framing.js"
 import { errorAnswer, MAX_MESSAGE, Rcode } from "../../services/QueryHandler/Wire.js"
+import { makeRecordSizer, RECORD_SIZE } from "../../services/TlsSessions/RecordSize.js"
 
 /** Queries one connection may have in flight; past it, reading pauses until answers go out. */
 export const MAX_IN_FLIGHT_PER_CONNECTION = 128
@@ -17,6 +18,53 @@ export interface DotConnectionEnv {
   readonly countTimeout: () => void
   /** set when debug logging is on */
   readonly logDebug: ((msg: string) => void) | undefined
+  /**
+   * On TLS sockets: the clock (milliseconds) that TLS record sizing runs on (SPEC.md §5, see
+   * TlsSessions/RecordSize.ts). Undefined on plain TCP, where answers are written as they come.
+   */
+  readonly recordClock: (() => number) | undefined
+}
+
+/** The `_writev` of a stream, which coalesces buffered writes into one (one TLS record up to 16 KiB). */
+interface Writev {
+  _writev: unknown
+}
+
+/**
+ * Writes answers to a TLS socket in records of the size `makeRecordSizer` asks for: the answers that
+ * are ready in one turn of the event loop are joined, then written either whole (16 KiB records) or in
+ * pieces of at most `RECORD_SIZE`, each its own write; while small, the socket's `_writev` is off so
+ * that Node does not join buffered pieces back into one record.
+ */
+const makeRecordWriter = (socket: net.Socket, now: () => number, flushed: () => void) => {
+  const sizer = makeRecordSizer()
+  let out: Array<Buffer> = []
+  let outBytes = 0
+  let small = true
+  const flush = () => {
+    const data = out.length === 1 ? out[0]! : Buffer.concat(out, outBytes)
+    out = []
+    outBytes = 0
+    if (socket.destroyed) return
+    const size = sizer.next(now(), data.length)
+    if ((size === RECORD_SIZE) !== small) {
+      small = !small
+      if (small) (socket as unknown as Writev)._writev = null
+      else delete (socket as unknown as Partial<Writev>)._writev
+    }
+    if (data.length <= size) socket.write(data)
+    else for (let i = 0; i < data.length; i += size) socket.write(data.subarray(i, i + size))
+    flushed()
+  }
+  ;(socket as unknown as Writev)._writev = null
+  return {
+    write: (data: Buffer) => {
+      if (out.length === 0) queueMicrotask(flush)
+      out.push(data)
+      outBytes += data.length
+    },
+    pending: () => out.length > 0
+  }
 }
 
 /**
@@ -32,8 +80,19 @@ export const serveDotConnection = (socket: net.Socket, ctx: QueryContext, env: D
   const backlog: Array<Buffer> = []
 
   const finishIfDone = () => {
-    if (ended && inFlight === 0 && backlog.length === 0 && !socket.destroyed) socket.end()
+    if (ended && inFlight === 0 && backlog.length === 0 && !writer?.pending() && !socket.destroyed) socket.end()
   }
+  const pauseIfNeedDrain = () => {
+    if (socket.writableNeedDrain && !paused) {
+      paused = true
+      socket.pause()
+      socket.once("drain", resumeIfBelowCap)
+    }
+  }
+  const writer = env.recordClock === undefined ? undefined : makeRecordWriter(socket, env.recordClock, () => {
+    pauseIfNeedDrain()
+    finishIfDone()
+  })
   const reply = (answer: Buffer | null) => {
     inFlight--
     if (socket.destroyed) return
@@ -43,12 +102,11 @@ export const serveDotConnection = (socket: net.Socket, ctx: QueryContext, env: D
       socket.destroy()
       return
     }
-    if (!socket.write(frame(answer.length > MAX_MESSAGE ? errorAnswer(answer, Rcode.SERVFAIL) : answer))) {
-      if (!paused) {
-        paused = true
-        socket.pause()
-        socket.once("drain", resumeIfBelowCap)
-      }
+    const framed = frame(answer.length > MAX_MESSAGE ? errorAnswer(answer, Rcode.SERVFAIL) : answer)
+    if (writer !== undefined) writer.write(framed)
+    else {
+      socket.write(framed)
+      pauseIfNeedDrain()
     }
     resumeIfBelowCap()
     finishIfDone()
