@@ -82,6 +82,8 @@ const parseV1 = (bytes: Uint8Array): ProxyParse => {
   for (let i = V1_PREFIX.length; i < limit; i++) {
     const b = bytes[i]!
     if (b === 0x0d) {
+      // a CR at the last byte within the limit would end a line one byte over it (108 with the LF)
+      if (i + 2 > MAX_V1_HEADER) return invalid("Oversized")
       if (i + 1 >= bytes.length) return NEED
       if (bytes[i + 1] !== 0x0a) return invalid("Malformed")
       end = i

@@ -110,10 +110,12 @@ export const peekQuery = (msg: Uint8Array): QueryPeek | PeekFailure => {
     off = n + 10 + rdlen
     if (off > msg.length) return Rcode.FORMERR
   }
-  // key: RD, CD, EDNS and DO change what upstream answers; the name is compared case-insensitively
+  // key: RD, CD, EDNS and DO change what upstream answers; the name is compared case-insensitively,
+  // QTYPE and QCLASS byte for byte (lower-casing them made HTTPS, 0x0041, the same key as type 0x0061)
   const keyFlags = ((flags >> 8) & 1) | ((flags >> 3) & 2) | (edns ? 4 : 0) | (dnssecOk ? 8 : 0)
   let key = String.fromCharCode(65 + keyFlags)
-  for (let i = HEADER_LEN; i < questionEnd; i++) key += String.fromCharCode(lowerTable[msg[i]!]!)
+  for (let i = HEADER_LEN; i < nameEnd; i++) key += String.fromCharCode(lowerTable[msg[i]!]!)
+  for (let i = nameEnd; i < questionEnd; i++) key += String.fromCharCode(msg[i]!)
   return { key, questionEnd, qtype, edns, dnssecOk }
 }
 
