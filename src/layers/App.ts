@@ -5,6 +5,7 @@ import { Download } from "../programs/Download.js"
 import { profiledUpstream, profilerConfig, ResolveProfile, runProfiler } from "../programs/Profiler.js"
 import { Serve, ServeOffload } from "../programs/Serve.js"
 import { AnswerCache } from "../services/AnswerCache.js"
+import { Blocklists } from "../services/Blocklists.js"
 import { CertFetcherLive } from "../services/CertFetcher.js"
 import { CertStore } from "../services/CertStore.js"
 import { Metrics } from "../services/Metrics.js"
@@ -17,7 +18,12 @@ import { observedUpstream } from "../services/Upstream/Observed.js"
 import { LoggingLive } from "./Logging.js"
 
 /** The services behind the listeners, given a `ServerConfig`. */
-export const ServicesLayer = Layer.mergeAll(QueryHandler.Default, AnswerCache.Default, TlsServerRegistry.Default).pipe(
+export const ServicesLayer = Layer.mergeAll(
+  QueryHandler.Default,
+  AnswerCache.Default,
+  Blocklists.Default,
+  TlsServerRegistry.Default
+).pipe(
   Layer.provideMerge(Layer.mergeAll(CertStore.Default, observedUpstream(UpstreamLive))),
   Layer.provideMerge(Layer.mergeAll(CertFetcherLive, Metrics.Default))
 )
@@ -46,6 +52,7 @@ export const AppLive = DnsServerLayer.pipe(
 export const OffloadServicesLayer = Layer.mergeAll(
   QueryHandler.Default,
   AnswerCache.Default,
+  Blocklists.Default,
   TlsServerRegistry.DefaultWithoutDependencies
 ).pipe(
   Layer.provideMerge(observedUpstream(UpstreamLive)),
@@ -69,7 +76,12 @@ const profiledServerLayerWith = (systemLoad: Layer.Layer<SystemLoad>, offload: b
     ? Layer.scopedDiscard(ServeOffload).pipe(
       Layer.provide(systemLoad),
       Layer.provide(
-        Layer.mergeAll(QueryHandler.Default, AnswerCache.Default, TlsServerRegistry.DefaultWithoutDependencies).pipe(
+        Layer.mergeAll(
+          QueryHandler.Default,
+          AnswerCache.Default,
+          Blocklists.Default,
+          TlsServerRegistry.DefaultWithoutDependencies
+        ).pipe(
           Layer.provideMerge(upstream),
           Layer.provideMerge(Metrics.Default)
         )
@@ -78,7 +90,7 @@ const profiledServerLayerWith = (systemLoad: Layer.Layer<SystemLoad>, offload: b
     : Layer.scopedDiscard(Serve).pipe(
       Layer.provide(systemLoad),
       Layer.provide(
-        Layer.mergeAll(QueryHandler.Default, AnswerCache.Default, TlsServerRegistry.Default).pipe(
+        Layer.mergeAll(QueryHandler.Default, AnswerCache.Default, Blocklists.Default, TlsServerRegistry.Default).pipe(
           Layer.provideMerge(Layer.mergeAll(CertStore.Default, upstream)),
           Layer.provideMerge(Layer.mergeAll(CertFetcherLive, Metrics.Default))
         )

@@ -1,5 +1,6 @@
 import { Duration, Effect, FiberSet, LogLevel } from "effect"
 import * as net from "node:net"
+import { Blocklists } from "../services/Blocklists.js"
 import { QueryHandler } from "../services/QueryHandler.js"
 import { ServerConfig } from "../services/ServerConfig.js"
 import { listen, TlsServerRegistry } from "../services/TlsServerRegistry.js"
@@ -30,6 +31,7 @@ export const DotCleartextServer = Effect.gen(function*() {
   const config = yield* ServerConfig
   const registry = yield* TlsServerRegistry
   const handler = yield* QueryHandler
+  const blocklists = yield* Blocklists
   const runFork = yield* FiberSet.makeRuntime<never, void, never>()
   const debug = LogLevel.lessThanEqual(config.logLevel, LogLevel.Debug)
   const env = {
@@ -43,7 +45,13 @@ export const DotCleartextServer = Effect.gen(function*() {
   yield* registry.register("dot-cleartext", server)
   server.on(
     "connection",
-    (socket: net.Socket) => serveDotConnection(socket, { transport: "dot", remoteAddress: socket.remoteAddress }, env)
+    (socket: net.Socket) =>
+      serveDotConnection(
+        socket,
+        // no SNI in cleartext: the default lists
+        { transport: "dot", remoteAddress: socket.remoteAddress, selection: blocklists.defaultMask },
+        env
+      )
   )
   server.on("error", (e) => runFork(Effect.logWarning(`cleartext DoT listener error: ${e.message}`)))
   const address = yield* listen("cleartext DoT", server, config.listenHost, config.dotCleartextPort, config.tcpBacklog)
@@ -58,6 +66,7 @@ export const DohCleartextServer = Effect.gen(function*() {
   const config = yield* ServerConfig
   const registry = yield* TlsServerRegistry
   const handler = yield* QueryHandler
+  const blocklists = yield* Blocklists
   const runFork = yield* FiberSet.makeRuntime<never, void, never>()
   const debug = LogLevel.lessThanEqual(config.logLevel, LogLevel.Debug)
   const logDebug = debug ? (msg: string) => runFork(Effect.logDebug(msg)) : undefined
@@ -73,7 +82,8 @@ export const DohCleartextServer = Effect.gen(function*() {
     logDefect: (msg, e) => runFork(Effect.logError(msg, e)),
     countTimeout: () => registry.countTimeout("doh-cleartext"),
     // behind a proxy: `X-Forwarded-For` from a peer in `PROXY_TRUSTED` names the client (SPEC.md §2)
-    proxyTrusted: config.proxyTrusted
+    proxyTrusted: config.proxyTrusted,
+    select: blocklists.select
   }
   const h2 = makeH2(env)
   const h1 = makeH1(env)

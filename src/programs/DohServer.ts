@@ -4,6 +4,7 @@ import * as http2 from "node:http2"
 import type * as net from "node:net"
 import type * as stream from "node:stream"
 import * as tls from "node:tls"
+import { Blocklists } from "../services/Blocklists.js"
 import { forwardedContext } from "../services/ProxyProtocol.js"
 import { type QueryContext, QueryHandler, type Reply } from "../services/QueryHandler.js"
 import { type Cidr, ServerConfig } from "../services/ServerConfig.js"
@@ -90,9 +91,20 @@ export interface Env {
   readonly countTimeout: () => void
   /** `PROXY_TRUSTED`: a peer in it may name the client with `X-Forwarded-For` (SPEC.md §2) */
   readonly proxyTrusted?: ReadonlyArray<Cidr>
+  /** the blocklists of a `/dns-query/<selector>` (`Blocklists.select`; undefined: the default ones) */
+  readonly select: (selector: string | undefined) => number
 }
 
-const NO_CONTEXT: QueryContext = { transport: "doh", remoteAddress: undefined }
+/** The context of a request whose connection is unknown (not expected to happen). */
+const noContext = (env: Env): QueryContext => ({
+  transport: "doh",
+  remoteAddress: undefined,
+  selection: env.select(undefined)
+})
+
+/** The context of a request whose path named `selector`. */
+const withSelector = (ctx: QueryContext, selector: string | undefined, env: Env): QueryContext =>
+  selector === undefined ? ctx : { ...ctx, selection: env.select(selector) }
 
 // the HTTP/2 header block of each ready-made response, built once
 const h2Headers = new Map<StaticResponse, http2.OutgoingHttpHeaders>(
@@ -171,7 +183,11 @@ export const makeH2 = (env: Env): Transport => {
   }
 
   server.on("session", (session) => {
-    sessions.set(session, { transport: "doh", remoteAddress: session.socket?.remoteAddress })
+    sessions.set(session, {
+      transport: "doh",
+      remoteAddress: session.socket?.remoteAddress,
+      selection: env.select(undefined)
+    })
     session.once("close", () => sessions.delete(session))
     // idle: GOAWAY, streams in flight finish
     session.setTimeout(env.idleMs, () => {
@@ -190,12 +206,14 @@ export const makeH2 = (env: Env): Transport => {
     dohStats.requests++
     stream.on("error", onStreamError)
     const session = stream.session
-    const peer = (session !== undefined ? sessions.get(session) : undefined) ?? NO_CONTEXT
+    const peer = (session !== undefined ? sessions.get(session) : undefined) ?? noContext(env)
     const ctx = forwardedContext(peer, headers["x-forwarded-for"], env.proxyTrusted)
     try {
       const r = route(headers[":method"], headers[":path"], headers["content-type"], headers["content-length"])
-      if (r._tag === "Query") env.handle(r.message, ctx, replyTo(stream, ctx))
-      else if (r._tag === "ReadBody") readBody(stream, r.expected, ctx)
+      if (r._tag === "Query") {
+        const c = withSelector(ctx, r.selector, env)
+        env.handle(r.message, c, replyTo(stream, c))
+      } else if (r._tag === "ReadBody") readBody(stream, r.expected, withSelector(ctx, r.selector, env))
       else sendStatic(stream, r.response, ctx)
     } catch (e) {
       env.logDefect("HTTP/2 request handler failed", e)
@@ -286,13 +304,15 @@ export const makeH1 = (env: Env): Transport => {
 
   server.on("request", (req, res) => {
     dohStats.requests++
-    const peer = connections.get(req.socket) ?? NO_CONTEXT
+    const peer = connections.get(req.socket) ?? noContext(env)
     const ctx = forwardedContext(peer, req.headers["x-forwarded-for"], env.proxyTrusted)
     try {
       const method = req.method
       const r = route(method, req.url, req.headers["content-type"], req.headers["content-length"])
-      if (r._tag === "Query") env.handle(r.message, ctx, replyTo(req, res, ctx))
-      else if (r._tag === "ReadBody") readBody(req, res, r.expected, ctx)
+      if (r._tag === "Query") {
+        const c = withSelector(ctx, r.selector, env)
+        env.handle(r.message, c, replyTo(req, res, c))
+      } else if (r._tag === "ReadBody") readBody(req, res, r.expected, withSelector(ctx, r.selector, env))
       else {
         // a rejected request may carry a body nobody reads: close instead of draining it
         const mayHaveBody = method !== "GET" && method !== "HEAD" && method !== "OPTIONS"
@@ -323,7 +343,11 @@ export const makeH1 = (env: Env): Transport => {
 
   return {
     accept: (socket) => {
-      connections.set(socket, { transport: "doh", remoteAddress: socket.remoteAddress })
+      connections.set(socket, {
+        transport: "doh",
+        remoteAddress: socket.remoteAddress,
+        selection: env.select(undefined)
+      })
       socket.once("close", () => connections.delete(socket))
       server.emit("connection", socket)
     },
@@ -395,6 +419,7 @@ export const DohServer = Effect.gen(function*() {
   const config = yield* ServerConfig
   const registry = yield* TlsServerRegistry
   const handler = yield* QueryHandler
+  const blocklists = yield* Blocklists
   const options = yield* registry.tlsOptions(["h2", "http/1.1"])
   const runFork = yield* FiberSet.makeRuntime<never, void, never>()
   const debug = LogLevel.lessThanEqual(config.logLevel, LogLevel.Debug)
@@ -410,7 +435,8 @@ export const DohServer = Effect.gen(function*() {
     logDebug,
     logDefect: (msg, e) => runFork(Effect.logError(msg, e)),
     countTimeout: () => registry.countTimeout("doh"),
-    proxyTrusted: config.proxyTrusted
+    proxyTrusted: config.proxyTrusted,
+    select: blocklists.select
   }
   const h2 = makeH2(env)
   const h1 = makeH1(env)

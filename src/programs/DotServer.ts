@@ -1,12 +1,26 @@
 import { Duration, Effect, FiberSet, LogLevel } from "effect"
 import type * as net from "node:net"
 import * as tls from "node:tls"
+import { Blocklists } from "../services/Blocklists.js"
 import type { ProxyAddress } from "../services/ProxyProtocol.js"
 import { QueryHandler } from "../services/QueryHandler.js"
 import { ServerConfig } from "../services/ServerConfig.js"
 import { listen, TlsServerRegistry } from "../services/TlsServerRegistry.js"
 import { type DotConnectionEnv, serveDotConnection } from "./DotServer/Connection.js"
 import { ProxyListener } from "./DotServer/ProxyListener.js"
+
+/**
+ * The blocklist selector of a DoT connection (SPEC.md §7): the first label of its SNI (`ads-malware` in
+ * `ads-malware.dns.example.com`), unless the SNI is exactly a name of the served certificate (then the
+ * client named no lists) or has a single label. Undefined: none.
+ */
+export const sniSelector = (servername: string | false | null | undefined, served: ReadonlySet<string>) => {
+  if (typeof servername !== "string") return undefined
+  const dot = servername.indexOf(".")
+  if (dot <= 0) return undefined
+  const name = servername.toLowerCase()
+  return served.has(name) ? undefined : name.slice(0, dot)
+}
 
 export { dotBadInput, MAX_IN_FLIGHT_PER_CONNECTION } from "./DotServer/Connection.js"
 
@@ -19,6 +33,7 @@ export const DotServer = Effect.gen(function*() {
   const config = yield* ServerConfig
   const registry = yield* TlsServerRegistry
   const handler = yield* QueryHandler
+  const blocklists = yield* Blocklists
   const options = yield* registry.tlsOptions(["dot"])
   const idleMs = Duration.toMillis(config.workerTimeout)
   const runFork = yield* FiberSet.makeRuntime<never, void, never>()
@@ -40,7 +55,11 @@ export const DotServer = Effect.gen(function*() {
   const serve = (socket: tls.TLSSocket) => {
     const id = proxied.size === 0 ? undefined : registry.connectionId(socket)
     const client = id === undefined ? undefined : proxied.get(id)
-    const ctx = { transport: "dot" as const, remoteAddress: client?.address ?? socket.remoteAddress }
+    const ctx = {
+      transport: "dot" as const,
+      remoteAddress: client?.address ?? socket.remoteAddress,
+      selection: blocklists.select(sniSelector(socket.servername, registry.servedNames()))
+    }
     serveDotConnection(socket, ctx, connectionEnv)
   }
 

@@ -1,5 +1,6 @@
 import { Clock, Effect, Option } from "effect"
 import { AnswerCache } from "../services/AnswerCache.js"
+import { Blocklists, type BlocklistsReading } from "../services/Blocklists.js"
 import { type CertStats, CertStore } from "../services/CertStore.js"
 import { type LimitState, Metrics, type UpstreamCounters } from "../services/Metrics.js"
 import { QueryHandler, type QueryStats, type Transport } from "../services/QueryHandler.js"
@@ -58,6 +59,8 @@ export interface Stats {
   readonly dot: Readonly<typeof dotBadInput>
   /** `DOT_PROXY_PORT`: headers accepted by command, connections refused by reason */
   readonly dotProxy: { readonly accepted: typeof proxyAccepted; readonly refused: typeof proxyRefused }
+  /** lists, their sizes and loads, blocking counters */
+  readonly blocklists: BlocklistsReading
   readonly rssBytes: number
 }
 
@@ -65,6 +68,7 @@ export interface Stats {
 export const readStats = Effect.gen(function*() {
   const handler = yield* QueryHandler
   const cache = yield* AnswerCache
+  const blocklists = yield* Blocklists
   const registry = yield* TlsServerRegistry
   const metrics = yield* Metrics
   const certs = yield* Effect.serviceOption(CertStore)
@@ -105,6 +109,10 @@ export const readStats = Effect.gen(function*() {
     doh: { ...dohStats, status: { ...dohStats.status }, rejected: { ...dohStats.rejected } },
     dot: { ...dotBadInput },
     dotProxy: { accepted: { ...proxyAccepted }, refused: { ...proxyRefused } },
+    blocklists: (() => {
+      const r = blocklists.read()
+      return { ...r, stats: { ...r.stats, blockedByList: [...r.stats.blockedByList] } }
+    })(),
     rssBytes: process.memoryUsage.rss()
   }
   return stats

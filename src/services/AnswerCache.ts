@@ -1,5 +1,6 @@
 import { Effect } from "effect"
 import { LRUCache } from "lru-cache"
+import type { ChainMark } from "./Blocklists.js"
 import { type AnswerInfo, writeTtls } from "./QueryHandler/Wire.js"
 import { ServerConfig } from "./ServerConfig.js"
 
@@ -9,6 +10,8 @@ interface Entry {
   readonly info: AnswerInfo
   readonly storedAt: number
   readonly expiresAt: number
+  /** what its CNAME chain runs through, when blocklists are on */
+  readonly mark: ChainMark | undefined
   /** the answer with TTLs decremented by `patchedFor` seconds */
   patched: Buffer
   patchedFor: number
@@ -18,6 +21,9 @@ interface Entry {
 export interface CacheHit {
   readonly answer: Buffer
   readonly ttl: number
+  /** the entry's chain mark (blocklists on), and the stored answer it describes */
+  readonly mark: ChainMark | undefined
+  readonly source: Uint8Array
 }
 
 /** Never keep an answer longer than a day, whatever its TTL says. */
@@ -59,16 +65,21 @@ export class AnswerCache extends Effect.Service<AnswerCache>()("vigil/AnswerCach
       out[0] = query[0]!
       out[1] = query[1]!
       if (entry.info.questionEnd === questionEnd) out.set(query.subarray(12, questionEnd), 12)
-      return { answer: out, ttl: Math.min(entry.info.cacheTtl, MAX_CACHE_TTL_S) - elapsed }
+      return {
+        answer: out,
+        ttl: Math.min(entry.info.cacheTtl, MAX_CACHE_TTL_S) - elapsed,
+        mark: entry.mark,
+        source: entry.answer
+      }
     }
 
     /** Keeps an answer when it is cacheable. */
-    const store = (key: string, answer: Uint8Array, info: AnswerInfo): void => {
+    const store = (key: string, answer: Uint8Array, info: AnswerInfo, mark?: ChainMark): void => {
       if (lru === undefined || info.cacheTtl <= 0) return
       const now = clock.unsafeCurrentTimeMillis()
       const ttl = Math.min(info.cacheTtl, MAX_CACHE_TTL_S)
       const patched = Buffer.alloc(0)
-      lru.set(key, { answer, info, storedAt: now, expiresAt: now + ttl * 1000, patched, patchedFor: -1 })
+      lru.set(key, { answer, info, storedAt: now, expiresAt: now + ttl * 1000, mark, patched, patchedFor: -1 })
       stats.stored++
     }
 

@@ -1,6 +1,16 @@
 import { Effect, FiberSet, LogLevel } from "effect"
 import { AnswerCache, MAX_CACHE_TTL_S } from "./AnswerCache.js"
 import {
+  ALLOWED,
+  blockAnswer,
+  Blocklists,
+  type ChainMark,
+  DENIED,
+  EDE_BLOCKED,
+  EDE_FILTERED,
+  PASS
+} from "./Blocklists.js"
+import {
   errorAnswer,
   inspectAnswer,
   peekQuery,
@@ -14,10 +24,12 @@ import { Upstream } from "./Upstream.js"
 
 export type Transport = "dot" | "doh"
 
-/** Where a query came from. Later features (lists, ACLs, tokens) read more of it. */
+/** Where a query came from, and what the request chose. */
 export interface QueryContext {
   readonly transport: Transport
   readonly remoteAddress: string | undefined
+  /** the blocklists the request selected (`Blocklists.select`: DoH path, DoT SNI), as a mask */
+  readonly selection: number
 }
 
 /**
@@ -30,8 +42,10 @@ export type Reply = (answer: Buffer | null, ttl: number, malformed: boolean) => 
 
 interface Waiter {
   readonly query: Uint8Array
-  readonly questionEnd: number
+  readonly peek: QueryPeek
   readonly reply: Reply
+  /** the blocklists of its request; -1 when its name is allowlisted (no chain check) */
+  readonly selection: number
 }
 
 /** Query counters (SPEC.md §5: the heartbeat and /metrics show them). */
@@ -56,6 +70,8 @@ export class QueryHandler extends Effect.Service<QueryHandler>()("vigil/QueryHan
     const config = yield* ServerConfig
     const cache = yield* AnswerCache
     const upstream = yield* Upstream
+    const blocklists = yield* Blocklists
+    const filtering = blocklists.active
     const runFork = yield* FiberSet.makeRuntime<never, void, never>()
     const debug = LogLevel.lessThanEqual(config.logLevel, LogLevel.Debug)
     const logDebug = (msg: string) =>
@@ -89,8 +105,9 @@ export class QueryHandler extends Effect.Service<QueryHandler>()("vigil/QueryHan
         Effect.map((answer) => {
           const info = inspectAnswer(answer)
           if (info === null) return null
-          cache.store(key, answer, info)
-          return { answer, info }
+          const mark = filtering ? blocklists.markChain(blocklists.newMark(), answer) : undefined
+          cache.store(key, answer, info, mark)
+          return { answer, info, mark }
         }),
         Effect.catchAll((e) => {
           if (debug) logDebug(`upstream failed for ${describe(peek, query)}: ${typeof e === "string" ? e : e.message}`)
@@ -104,19 +121,44 @@ export class QueryHandler extends Effect.Service<QueryHandler>()("vigil/QueryHan
             for (const w of waiters) {
               if (result === null) {
                 stats.servfail++
-                w.reply(errorAnswer(w.query, Rcode.SERVFAIL, w.questionEnd), 0, false)
+                w.reply(errorAnswer(w.query, Rcode.SERVFAIL, w.peek.questionEnd), 0, false)
+              } else if (result.mark !== undefined && w.selection !== -1 && chainBlocked(w, result.mark)) {
+                continue
               } else {
                 const out = Buffer.from(result.answer)
                 writeTtls(out, result.info, 0)
                 out[0] = w.query[0]!
                 out[1] = w.query[1]!
-                if (result.info.questionEnd === w.questionEnd) out.set(w.query.subarray(12, w.questionEnd), 12)
+                if (result.info.questionEnd === w.peek.questionEnd) {
+                  out.set(w.query.subarray(12, w.peek.questionEnd), 12)
+                }
                 w.reply(out, Math.min(result.info.cacheTtl, MAX_CACHE_TTL_S), false)
               }
             }
           })
         )
       )
+
+    /** Answers a blocked query; `verdict` is DENIED or the mask of the lists that block it. */
+    const block = (query: Uint8Array, peek: QueryPeek, verdict: number, cname: boolean, reply: Reply) => {
+      const why = verdict === DENIED ? "denylist" : `blocklist ${blocklists.namesOf(verdict).join("+")}`
+      const answer = blockAnswer(
+        query,
+        peek,
+        config.blockTtl,
+        verdict === DENIED ? EDE_BLOCKED : EDE_FILTERED,
+        cname ? `CNAME chain through a name on the ${why}` : `on the ${why}`
+      )
+      reply(answer, config.blockTtl, false)
+    }
+
+    /** When an answer's CNAME chain runs through a name blocked for this waiter, answers it blocked. */
+    const chainBlocked = (w: Waiter, mark: ChainMark): boolean => {
+      const verdict = blocklists.chainVerdict(mark, w.selection)
+      if (verdict === PASS) return false
+      block(w.query, w.peek, verdict, true, w.reply)
+      return true
+    }
 
     const handle = (query: Uint8Array, ctx: QueryContext, reply: Reply): void => {
       stats.queries++
@@ -137,12 +179,22 @@ export class QueryHandler extends Effect.Service<QueryHandler>()("vigil/QueryHan
         if (debug) logDebug(`malformed query: answered rcode ${peek}`)
         return done(errorAnswer(query, peek), 0, true)
       }
+      let selection = ctx.selection
+      if (filtering) {
+        const verdict = blocklists.check(query, selection)
+        if (verdict === ALLOWED) selection = -1
+        else if (verdict !== PASS) return block(query, peek, verdict, false, done)
+      }
       const hit = cache.lookup(peek.key, query, peek.questionEnd)
       if (hit !== undefined) {
         stats.cacheHits++
+        if (filtering && selection !== -1 && hit.mark !== undefined) {
+          const verdict = blocklists.chainVerdict(blocklists.markChain(hit.mark, hit.source), selection)
+          if (verdict !== PASS) return block(query, peek, verdict, true, done)
+        }
         return done(hit.answer, hit.ttl, false)
       }
-      const waiter: Waiter = { query, questionEnd: peek.questionEnd, reply: done }
+      const waiter: Waiter = { query, peek, reply: done, selection }
       const waiting = pending.get(peek.key)
       if (waiting !== undefined) {
         stats.coalesced++
@@ -161,7 +213,7 @@ export class QueryHandler extends Effect.Service<QueryHandler>()("vigil/QueryHan
       answers: () => ({ dot: [...answers.dot], doh: [...answers.doh] })
     }
   }),
-  dependencies: [AnswerCache.Default]
+  dependencies: [AnswerCache.Default, Blocklists.Default]
 }) {}
 
 const describe = (peek: QueryPeek, query: Uint8Array): string => {

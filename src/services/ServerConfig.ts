@@ -16,6 +16,7 @@ import {
 import * as fs from "node:fs"
 import * as net from "node:net"
 import * as os from "node:os"
+import { MAX_LISTS as MAX_BLOCKLISTS } from "./Blocklists/Compiled.js"
 import { withoutStack } from "./OperatorError.js"
 import { parseUpstreamList, upstreamsFromResolvConf, type UpstreamSpec } from "./Upstream/Spec.js"
 
@@ -77,6 +78,16 @@ export interface ServerConfigShape {
   readonly blocklists: ReadonlyArray<{ readonly name: string; readonly source: string }>
   /** `BLOCKLIST_DOWNLOAD_ONLY`: download mode */
   readonly blocklistDownloadOnly: boolean
+  /** `DEFAULT_BLOCKLISTS`: names of `BLOCKLISTS` applied when a request names none */
+  readonly defaultBlocklists: ReadonlyArray<string>
+  /** `ALLOWLIST`: a file (or URL) of names never blocked, with their subdomains */
+  readonly allowlist: Option.Option<string>
+  /** `DENYLIST`: a file (or URL) of names always blocked, with their subdomains */
+  readonly denylist: Option.Option<string>
+  /** `BLOCKLIST_REFRESH`: how often lists are fetched again and recompiled */
+  readonly blocklistRefresh: Duration.Duration
+  /** `BLOCK_TTL`: TTL (seconds) of the answers given for blocked names */
+  readonly blockTtl: number
   /** `PROFILE_DNS_RESOLVES`, `PROFILE_DURATION_MS`: profiler mode */
   readonly profileDnsResolves: boolean
   readonly profileDuration: Duration.Duration
@@ -200,6 +211,11 @@ const defaults = (): ServerConfigShape => ({
   proxyTrusted: ["127.0.0.0/8", "::1/128"].map((c) => parseCidr(c)!),
   blocklists: [],
   blocklistDownloadOnly: false,
+  defaultBlocklists: [],
+  allowlist: Option.none(),
+  denylist: Option.none(),
+  blocklistRefresh: Duration.days(1),
+  blockTtl: 60,
   profileDnsResolves: false,
   profileDuration: Duration.millis(60000)
 })
@@ -401,23 +417,36 @@ export const serverConfig = (resolvConf = "/etc/resolv.conf"): Config.Config<Ser
           const i = p.indexOf("=")
           return { name: p.slice(0, i).trim(), source: p.slice(i + 1).trim() }
         })
-        const bad = parts.filter((_, k) => !/^[a-z0-9_]+$/i.test(lists[k]!.name) || lists[k]!.source === "")
+        const bad = parts.filter((_, k) => !/^[a-z0-9][a-z0-9_]*$/i.test(lists[k]!.name) || lists[k]!.source === "")
         if (bad.length > 0) {
           return Either.left(
             ConfigError.InvalidData(
               ["BLOCKLISTS"],
-              `expected name=URL-or-path with a name of letters, digits or _: ${bad.join(", ")}`
+              `expected name=URL-or-path with a name of letters, digits or _ (not first): ${bad.join(", ")}`
             )
+          )
+        }
+        if (lists.length > MAX_BLOCKLISTS) {
+          return Either.left(
+            ConfigError.InvalidData(["BLOCKLISTS"], `at most ${MAX_BLOCKLISTS} lists, got ${lists.length}`)
           )
         }
         const names = lists.map((l) => l.name.toLowerCase())
         const dup = names.filter((n, k) => names.indexOf(n) !== k)
         return dup.length > 0
           ? Either.left(ConfigError.InvalidData(["BLOCKLISTS"], `list names must be unique: ${dup.join(", ")}`))
-          : Either.right(lists)
+          : Either.right(lists.map((l) => ({ name: l.name.toLowerCase(), source: l.source })))
       })
     ),
     blocklistDownloadOnly: bool("BLOCKLIST_DOWNLOAD_ONLY"),
+    defaultBlocklists: Config.string("DEFAULT_BLOCKLISTS").pipe(
+      Config.withDefault(""),
+      Config.map((raw) => raw.split(/[,+]/).map((p) => p.trim().toLowerCase()).filter((p) => p !== ""))
+    ),
+    allowlist: Config.option(Config.nonEmptyString("ALLOWLIST")),
+    denylist: Config.option(Config.nonEmptyString("DENYLIST")),
+    blocklistRefresh: duration("BLOCKLIST_REFRESH", Duration.days(1)),
+    blockTtl: positiveInt("BLOCK_TTL", 60, 0, 86_400),
     profileDnsResolves: bool("PROFILE_DNS_RESOLVES"),
     profileDuration: millis("PROFILE_DURATION_MS", 60000),
     minConns: positiveInt("MINCONNS", 50, 1, 1_000_000)
@@ -425,6 +454,18 @@ export const serverConfig = (resolvConf = "/etc/resolv.conf"): Config.Config<Ser
     Config.validate({
       message: "MINCONNS: must not be above MAXCONNS",
       validation: (c) => c.minConns <= c.maxConns
+    }),
+    Config.mapOrFail((c) => {
+      const known = c.blocklists.map((l) => l.name)
+      const unknown = c.defaultBlocklists.filter((n) => !known.includes(n))
+      return unknown.length > 0
+        ? Either.left(
+          ConfigError.InvalidData(
+            ["DEFAULT_BLOCKLISTS"],
+            `not lists of BLOCKLISTS: ${unknown.join(", ")} (BLOCKLISTS has ${known.join(", ") || "none"})`
+          )
+        )
+        : Either.right(c)
     })
   )
 

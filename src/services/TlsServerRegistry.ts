@@ -101,7 +101,10 @@ export class TlsServerRegistry extends Effect.Service<TlsServerRegistry>()("vigi
     // every connection's id, on its TCP socket and, once the handshake is done, on its TLS socket
     const connectionIds = new WeakMap<net.Socket, number>()
     let nextConnectionId = 1
-    let secureOptions = Option.isSome(tlsParts) ? contextOptions(yield* tlsParts.value.certs.current) : undefined
+    const initial = Option.isSome(tlsParts) ? yield* tlsParts.value.certs.current : undefined
+    let secureOptions = initial === undefined ? undefined : contextOptions(initial)
+    // the served certificate's exact (not wildcard) DNS names, lower-cased: a DoT SNI equal to one names no lists
+    let servedNames: ReadonlySet<string> = namesOf(initial)
 
     const contextOf = (sessions: TlsSessions): tls.SecureContextOptions => ({
       ...secureOptions,
@@ -122,6 +125,7 @@ export class TlsServerRegistry extends Effect.Service<TlsServerRegistry>()("vigi
     const setSecureContext = (pair: CertKeyPair) =>
       Effect.sync(() => {
         secureOptions = contextOptions(pair)
+        servedNames = namesOf(pair)
         if (Option.isNone(tlsParts)) return
         const sessions = tlsParts.value.sessions
         for (const s of servers.values()) {
@@ -274,12 +278,17 @@ export class TlsServerRegistry extends Effect.Service<TlsServerRegistry>()("vigi
           }
         }
       },
+      /** the exact DNS names of the served certificate, lower-cased (none under TLS offload) */
+      servedNames: (): ReadonlySet<string> => servedNames,
       /** the id of a connection, from its TCP or TLS socket */
       connectionId: (socket: net.Socket): number | undefined => connectionIds.get(socket)
     }
   }),
   dependencies: [TlsSessions.Default]
 }) {}
+
+const namesOf = (pair: CertKeyPair | undefined): ReadonlySet<string> =>
+  new Set((pair?.dnsNames ?? []).filter((n) => !n.startsWith("*.")).map((n) => n.toLowerCase()))
 
 const contextOptions = (pair: CertKeyPair): Pick<tls.SecureContextOptions, "key" | "cert"> => ({
   key: Redacted.value(pair.keyPem),

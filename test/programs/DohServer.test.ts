@@ -18,6 +18,7 @@ import * as https from "node:https"
 import * as net from "node:net"
 import * as tls from "node:tls"
 import { DohServer, dohStats } from "../../src/programs/DohServer.js"
+import { Blocklists } from "../../src/services/Blocklists.js"
 import { CertFetcher } from "../../src/services/CertFetcher.js"
 import { CertStore } from "../../src/services/CertStore.js"
 import { QueryHandler } from "../../src/services/QueryHandler.js"
@@ -65,7 +66,8 @@ const stack = (c: TestCerts, overrides: Partial<ServerConfigShape> = {}) => {
   )
   return Layer.mergeAll(
     TlsServerRegistry.Default.pipe(Layer.provide(CertStore.Default), Layer.provide(fetcher)),
-    QueryHandler.Default.pipe(Layer.provide(upstream))
+    QueryHandler.Default.pipe(Layer.provide(upstream)),
+    Blocklists.Default
   ).pipe(Layer.provideMerge(config))
 }
 

@@ -36,7 +36,7 @@ const ask = (q: Uint8Array) =>
     QueryHandler,
     (h) =>
       Effect.async<{ answer: Buffer | null; ttl: number; malformed: boolean }>((resume) =>
-        h.handle(q, { transport: "dot", remoteAddress: "127.0.0.1" }, (answer, ttl, malformed) =>
+        h.handle(q, { transport: "dot", remoteAddress: "127.0.0.1", selection: 0 }, (answer, ttl, malformed) =>
           resume(Effect.succeed({ answer, ttl, malformed })))
       )
   )

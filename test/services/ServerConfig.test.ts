@@ -212,6 +212,33 @@ describe("ServerConfig", () => {
       expect(e.message).toContain("not CIDRs: \"10.0.0.0/33\", \"localhost\"")
     }))
 
+  it.effect("reads the blocklist variables; DEFAULT_BLOCKLISTS must name lists of BLOCKLISTS", () =>
+    Effect.gen(function*() {
+      const c = yield* load({
+        BLOCKLISTS: "Ads=https://lists.example/ads.txt,malware=/srv/malware.txt",
+        DEFAULT_BLOCKLISTS: "ads+MALWARE",
+        ALLOWLIST: "/srv/allow.txt",
+        DENYLIST: "/srv/deny.txt",
+        BLOCKLIST_REFRESH: "6 hours",
+        BLOCK_TTL: "30"
+      })
+      expect(c.blocklists.map((l) => l.name)).toEqual(["ads", "malware"])
+      expect(c.defaultBlocklists).toEqual(["ads", "malware"])
+      expect(Option.getOrUndefined(c.allowlist)).toBe("/srv/allow.txt")
+      expect(Option.getOrUndefined(c.denylist)).toBe("/srv/deny.txt")
+      expect(Duration.toHours(c.blocklistRefresh)).toBe(6)
+      expect(c.blockTtl).toBe(30)
+      const d = yield* load({})
+      expect([d.defaultBlocklists, Option.isNone(d.allowlist), Duration.toHours(d.blocklistRefresh), d.blockTtl])
+        .toEqual([[], true, 24, 60])
+      const e = yield* Effect.flip(load({ BLOCKLISTS: "ads=/a.txt", DEFAULT_BLOCKLISTS: "ads,porn" }))
+      expect(e.message).toContain("DEFAULT_BLOCKLISTS: not lists of BLOCKLISTS: porn (BLOCKLISTS has ads)")
+      const f = yield* Effect.flip(load({ BLOCKLIST_REFRESH: "soon", BLOCK_TTL: "-1", BLOCKLISTS: "_x=/a" }))
+      expect(f.problems.map((p) => p.split(":")[0]).sort()).toEqual(["BLOCKLISTS", "BLOCKLIST_REFRESH", "BLOCK_TTL"])
+      const many = Array.from({ length: 33 }, (_, i) => `l${i}=/l${i}.txt`).join(",")
+      expect((yield* Effect.flip(load({ BLOCKLISTS: many }))).message).toContain("at most 32 lists, got 33")
+    }))
+
   it("matches addresses against PROXY_TRUSTED ranges, IPv4-mapped IPv6 included", () => {
     const ranges = ["127.0.0.0/8", "::1/128", "10.0.0.0/8", "2001:db8::/32"].map((c) => parseCidr(c)!)
     expect(["127.5.5.5", "::1", "::ffff:10.9.9.9", "2001:db8:1::1"].map((a) => inCidrs(a, ranges))).toEqual([

@@ -1,4 +1,5 @@
 import { Counter, Gauge, type Histogram, Registry } from "prom-client"
+import type { ListInfo } from "../../services/Blocklists.js"
 import type { Stats } from "../Stats.js"
 
 type Labels = Readonly<Record<string, string>>
@@ -276,6 +277,74 @@ export const makeExposition = (upstreamLatency: Histogram) => {
     "Candidate certificates rejected by a check.",
     [],
     (s) => s.certificate?.rejected
+  )
+
+  // blocklists
+  const listSamples = (s: Stats, read: (l: ListInfo) => number): ReadonlyArray<Sample> =>
+    [
+      ...s.blocklists.lists,
+      ...(s.blocklists.allowlist ? [s.blocklists.allowlist] : []),
+      ...(s.blocklists.denylist ? [s.blocklists.denylist] : [])
+    ].map((l) => [{ list: l.name }, read(l)])
+  counter(
+    "vigil_blocked_queries_total",
+    "Queries answered blocked, by the list that blocked them (`denylist` for DENYLIST).",
+    ["list"],
+    (s) => [
+      ...s.blocklists.lists.map((l, i) => [{ list: l.name }, s.blocklists.stats.blockedByList[i] ?? 0] as const),
+      [{ list: "denylist" }, s.blocklists.stats.denied]
+    ]
+  )
+  counter(
+    "vigil_blocked_cname_total",
+    "Queries blocked because the upstream answer's CNAME chain runs through a blocked name.",
+    [],
+    (s) => s.blocklists.stats.cnameBlocked
+  )
+  counter("vigil_allowlisted_queries_total", "Queries for names on ALLOWLIST.", [], (s) => s.blocklists.stats.allowed)
+  counter(
+    "vigil_blocklist_unknown_selectors_total",
+    "List names in DoH paths or DoT SNIs that are no configured list (ignored).",
+    [],
+    (s) => s.blocklists.stats.unknownSelectors
+  )
+  gauge("vigil_blocklist_names", "Distinct names per list.", ["list"], (s) => listSamples(s, (l) => l.names))
+  gauge(
+    "vigil_blocklist_invalid_lines",
+    "Lines of the last load of each list that could not be read as a host name.",
+    ["list"],
+    (s) => listSamples(s, (l) => l.invalid)
+  )
+  gauge(
+    "vigil_blocklist_load_ok",
+    "1 when the last load of the list succeeded (a failed download keeping the stored copy is 0).",
+    ["list"],
+    (s) => listSamples(s, (l) => (l.error === undefined ? 1 : 0))
+  )
+  gauge(
+    "vigil_blocklist_last_load_timestamp_seconds",
+    "When the lists were last loaded (start-up or refresh), Unix time.",
+    [],
+    (s) => (s.blocklists.generation === 0 ? undefined : s.blocklists.lastLoadAt / 1000)
+  )
+  gauge(
+    "vigil_blocklist_last_load_success",
+    "1 when every list loaded at the last load, 0 when one failed.",
+    [],
+    (s) => (s.blocklists.generation === 0 ? undefined : s.blocklists.lastLoadOk ? 1 : 0)
+  )
+  counter("vigil_blocklist_refreshes_total", "Scheduled list refreshes.", [], (s) => s.blocklists.stats.refreshes)
+  counter(
+    "vigil_blocklist_refresh_failures_total",
+    "Refreshes in which a list could not be fetched.",
+    [],
+    (s) => s.blocklists.stats.refreshFailures
+  )
+  gauge(
+    "vigil_blocklist_memory_bytes",
+    "Bytes held by the compiled lists.",
+    [],
+    (s) => s.blocklists.memoryBytes
   )
 
   // process

@@ -86,9 +86,29 @@ const wireLabels = new Int32Array(128)
  * name given twice (configuration errors the caller checks first).
  */
 export const compile = (lists: ReadonlyArray<BlocklistInput>): CompiledBlocklists => {
-  if (lists.length > MAX_LISTS) throw new RangeError(`at most ${MAX_LISTS} blocklists, got ${lists.length}`)
-  const listNames = lists.map((list) => list.name)
+  const builder = makeBuilder(lists.map((list) => list.name))
+  lists.forEach((list, index) => {
+    for (const raw of list.names) builder.add(index, raw)
+  })
+  return builder.finish()
+}
+
+/** Compiles lists name by name, so that a caller can feed it in slices (and let other work run between). */
+export interface BlocklistBuilder {
+  /** adds `name` (normalized or not; an invalid one is counted) to list number `list` */
+  add(list: number, name: string): void
+  /** the compiled lists; the builder is spent */
+  finish(): CompiledBlocklists
+}
+
+/**
+ * A builder for the lists named `listNames` (bit `1 << i` is list `i`). Throws `RangeError` for more than
+ * `MAX_LISTS` lists or a list name given twice (configuration errors the caller checks first).
+ */
+export const makeBuilder = (listNames: ReadonlyArray<string>): BlocklistBuilder => {
+  if (listNames.length > MAX_LISTS) throw new RangeError(`at most ${MAX_LISTS} blocklists, got ${listNames.length}`)
   if (new Set(listNames).size !== listNames.length) throw new RangeError("a blocklist name is given twice")
+  const lists = listNames
 
   let bytes: Uint8Array = new Uint8Array(1 << 16)
   let used = 0
@@ -158,29 +178,40 @@ export const compile = (lists: ReadonlyArray<BlocklistInput>): CompiledBlocklist
     if (count * 2 > table.length) rehash()
   }
 
-  lists.forEach((list, index) => {
-    const bit = (1 << index) >>> 0
-    for (const raw of list.names) {
-      const name = isNormalizedName(raw) ? raw : normalizeName(raw)
-      if (name === undefined) invalid++
-      else insert(name, bit, index)
-    }
-  })
+  const add = (list: number, raw: string): void => {
+    const name = isNormalizedName(raw) ? raw : normalizeName(raw)
+    if (name === undefined) invalid++
+    else insert(name, (1 << list) >>> 0, list)
+  }
 
+  return { add, finish: () => seal(lists, listSizes, invalid, { bytes, used, starts, hashes, masks, count, table }) }
+}
+
+/** What a builder has grown, handed to `seal`. */
+interface Grown {
+  readonly bytes: Uint8Array
+  readonly used: number
+  readonly starts: Uint32Array
+  readonly hashes: Uint32Array
+  readonly masks: Uint32Array
+  readonly count: number
+  readonly table: Uint32Array
+}
+
+const seal = (
+  listNames: ReadonlyArray<string>,
+  listSizes: ReadonlyArray<number>,
+  invalid: number,
+  grown: Grown
+): CompiledBlocklists => {
+  const { count } = grown
   // Drop the growth slack: the arrays are kept for the life of these lists.
-  const nameBytes = bytes.slice(0, used)
-  const nameStarts = starts.slice(0, count + 1)
-  const nameHashes = hashes.slice(0, count)
-  const nameMasks = masks.slice(0, count)
-  const slots = table
-  const slotMask = tableMask
-  // The closures below share this scope with the build's growable arrays: let those go.
-  bytes = new Uint8Array(0)
-  starts =
-    hashes =
-    masks =
-    table =
-      new Uint32Array(0)
+  const nameBytes = grown.bytes.slice(0, grown.used)
+  const nameStarts = grown.starts.slice(0, count + 1)
+  const nameHashes = grown.hashes.slice(0, count)
+  const nameMasks = grown.masks.slice(0, count)
+  const slots = grown.table
+  const slotMask = slots.length - 1
 
   /** Mask of the entry equal to `name[from..to)` (lower-cased on the fly), hash `h` before finalizing. */
   const probeString = (name: string, from: number, to: number, rawHash: number): number => {
