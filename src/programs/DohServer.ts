@@ -68,8 +68,8 @@ const countStatus = (status: number) => {
 /**
  * One HTTP version served on sockets that a listener hands over: TLS sockets after ALPN, or plain TCP
  * sockets under TLS offload (h2c by prior knowledge or HTTP/1.1, told apart by the first bytes). A
- * purpose-built HTTP/2 path replaces `h2` by implementing this and calling the same `route` /
- * `QueryHandler.handle`.
+ * purpose-built HTTP/2 path replaces `h2` by implementing this and calling the same `dispatch` /
+ * `env.handle`.
  */
 export interface Transport {
   /** takes over a socket (TLS whose handshake chose this protocol, or plain TCP) */
@@ -105,6 +105,37 @@ const noContext = (env: Env): QueryContext => ({
 /** The context of a request whose path named `selector`. */
 const withSelector = (ctx: QueryContext, selector: string | undefined, env: Env): QueryContext =>
   selector === undefined ? ctx : { ...ctx, selection: env.select(selector) }
+
+/** What a transport does with one request: the same decision for every HTTP version. */
+export type Dispatch =
+  /** a GET's query: hand `message` to `env.handle` */
+  | { readonly _tag: "Query"; readonly message: Buffer; readonly ctx: QueryContext }
+  /** a POST: read `expected` bytes (or up to the limit, `-1` = unknown) with `bodyReader`, then `bodyMessage` */
+  | { readonly _tag: "ReadBody"; readonly expected: number; readonly ctx: QueryContext }
+  /** answer with a ready-made response (`env.rejected` is called for it by the transport) */
+  | { readonly _tag: "Reply"; readonly response: StaticResponse; readonly ctx: QueryContext }
+
+/**
+ * Decides what to do with one DoH request, for every transport (HTTP/2, HTTP/1.1, cleartext): the client
+ * (`X-Forwarded-For` from a trusted peer), the route (`DohServer/Request.ts`), the blocklists of the path.
+ */
+export const dispatch = (
+  env: Env,
+  peer: QueryContext,
+  method: string | undefined,
+  path: string | undefined,
+  contentType: string | undefined,
+  contentLength: string | undefined,
+  xForwardedFor: string | ReadonlyArray<string> | undefined
+): Dispatch => {
+  const ctx = forwardedContext(peer, xForwardedFor, env.proxyTrusted)
+  const r = route(method, path, contentType, contentLength)
+  if (r._tag === "Reply") return { _tag: "Reply", response: r.response, ctx }
+  const c = withSelector(ctx, r.selector, env)
+  return r._tag === "Query"
+    ? { _tag: "Query", message: r.message, ctx: c }
+    : { _tag: "ReadBody", expected: r.expected, ctx: c }
+}
 
 // the HTTP/2 header block of each ready-made response, built once
 const h2Headers = new Map<StaticResponse, http2.OutgoingHttpHeaders>(
@@ -207,14 +238,19 @@ export const makeH2 = (env: Env): Transport => {
     stream.on("error", onStreamError)
     const session = stream.session
     const peer = (session !== undefined ? sessions.get(session) : undefined) ?? noContext(env)
-    const ctx = forwardedContext(peer, headers["x-forwarded-for"], env.proxyTrusted)
     try {
-      const r = route(headers[":method"], headers[":path"], headers["content-type"], headers["content-length"])
-      if (r._tag === "Query") {
-        const c = withSelector(ctx, r.selector, env)
-        env.handle(r.message, c, replyTo(stream, c))
-      } else if (r._tag === "ReadBody") readBody(stream, r.expected, withSelector(ctx, r.selector, env))
-      else sendStatic(stream, r.response, ctx)
+      const d = dispatch(
+        env,
+        peer,
+        headers[":method"],
+        headers[":path"],
+        headers["content-type"],
+        headers["content-length"],
+        headers["x-forwarded-for"]
+      )
+      if (d._tag === "Query") env.handle(d.message, d.ctx, replyTo(stream, d.ctx))
+      else if (d._tag === "ReadBody") readBody(stream, d.expected, d.ctx)
+      else sendStatic(stream, d.response, d.ctx)
     } catch (e) {
       env.logDefect("HTTP/2 request handler failed", e)
       stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR)
@@ -305,18 +341,16 @@ export const makeH1 = (env: Env): Transport => {
   server.on("request", (req, res) => {
     dohStats.requests++
     const peer = connections.get(req.socket) ?? noContext(env)
-    const ctx = forwardedContext(peer, req.headers["x-forwarded-for"], env.proxyTrusted)
     try {
       const method = req.method
-      const r = route(method, req.url, req.headers["content-type"], req.headers["content-length"])
-      if (r._tag === "Query") {
-        const c = withSelector(ctx, r.selector, env)
-        env.handle(r.message, c, replyTo(req, res, c))
-      } else if (r._tag === "ReadBody") readBody(req, res, r.expected, withSelector(ctx, r.selector, env))
+      const h = req.headers
+      const d = dispatch(env, peer, method, req.url, h["content-type"], h["content-length"], h["x-forwarded-for"])
+      if (d._tag === "Query") env.handle(d.message, d.ctx, replyTo(req, res, d.ctx))
+      else if (d._tag === "ReadBody") readBody(req, res, d.expected, d.ctx)
       else {
         // a rejected request may carry a body nobody reads: close instead of draining it
         const mayHaveBody = method !== "GET" && method !== "HEAD" && method !== "OPTIONS"
-        sendStatic(res, r.response, ctx, mayHaveBody)
+        sendStatic(res, d.response, d.ctx, mayHaveBody)
       }
     } catch (e) {
       env.logDefect("HTTP/1.1 request handler failed", e)
