@@ -4,6 +4,7 @@ import * as fs from "node:fs"
 import { Download } from "../programs/Download.js"
 import { profiledUpstream, profilerConfig, ResolveProfile, runProfiler } from "../programs/Profiler.js"
 import { Serve, ServeOffload } from "../programs/Serve.js"
+import { Admission } from "../services/Admission.js"
 import { AnswerCache } from "../services/AnswerCache.js"
 import { Blocklists } from "../services/Blocklists.js"
 import { CertFetcherLive } from "../services/CertFetcher.js"
@@ -13,6 +14,7 @@ import { QueryHandler } from "../services/QueryHandler.js"
 import { ServerConfig, ServerConfigLive, type ServerConfigShape } from "../services/ServerConfig.js"
 import { type SystemLoad, SystemLoadLive } from "../services/SystemLoad.js"
 import { TlsServerRegistry } from "../services/TlsServerRegistry.js"
+import { TlsSessions } from "../services/TlsSessions.js"
 import { UpstreamLive } from "../services/Upstream.js"
 import { observedUpstream } from "../services/Upstream/Observed.js"
 import { LoggingLive } from "./Logging.js"
@@ -22,7 +24,9 @@ export const ServicesLayer = Layer.mergeAll(
   QueryHandler.Default,
   AnswerCache.Default,
   Blocklists.Default,
-  TlsServerRegistry.Default
+  Admission.Default,
+  TlsServerRegistry.Default,
+  TlsSessions.Default
 ).pipe(
   Layer.provideMerge(Layer.mergeAll(CertStore.Default, observedUpstream(UpstreamLive))),
   Layer.provideMerge(Layer.mergeAll(CertFetcherLive, Metrics.Default))
@@ -53,6 +57,7 @@ export const OffloadServicesLayer = Layer.mergeAll(
   QueryHandler.Default,
   AnswerCache.Default,
   Blocklists.Default,
+  Admission.Default,
   TlsServerRegistry.DefaultWithoutDependencies
 ).pipe(
   Layer.provideMerge(observedUpstream(UpstreamLive)),
@@ -80,6 +85,7 @@ const profiledServerLayerWith = (systemLoad: Layer.Layer<SystemLoad>, offload: b
           QueryHandler.Default,
           AnswerCache.Default,
           Blocklists.Default,
+          Admission.Default,
           TlsServerRegistry.DefaultWithoutDependencies
         ).pipe(
           Layer.provideMerge(upstream),
@@ -90,7 +96,14 @@ const profiledServerLayerWith = (systemLoad: Layer.Layer<SystemLoad>, offload: b
     : Layer.scopedDiscard(Serve).pipe(
       Layer.provide(systemLoad),
       Layer.provide(
-        Layer.mergeAll(QueryHandler.Default, AnswerCache.Default, Blocklists.Default, TlsServerRegistry.Default).pipe(
+        Layer.mergeAll(
+          QueryHandler.Default,
+          AnswerCache.Default,
+          Blocklists.Default,
+          Admission.Default,
+          TlsServerRegistry.Default,
+          TlsSessions.Default
+        ).pipe(
           Layer.provideMerge(Layer.mergeAll(CertStore.Default, upstream)),
           Layer.provideMerge(Layer.mergeAll(CertFetcherLive, Metrics.Default))
         )

@@ -1,11 +1,12 @@
 import { Duration, Effect, FiberSet, LogLevel } from "effect"
 import * as net from "node:net"
+import { Admission } from "../services/Admission.js"
 import { Blocklists } from "../services/Blocklists.js"
 import { QueryHandler } from "../services/QueryHandler.js"
 import { ServerConfig } from "../services/ServerConfig.js"
 import { listen, TlsServerRegistry } from "../services/TlsServerRegistry.js"
 import { dohStats, type Env, listenAndDrain, makeH1, makeH2 } from "./DohServer.js"
-import { serveDotConnection } from "./DotServer/Connection.js"
+import { admitQuery, serveDotConnection } from "./DotServer/Connection.js"
 
 /** The HTTP/2 connection preface (RFC 9113 §3.4): how an h2c prior-knowledge client starts. */
 export const H2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1")
@@ -32,6 +33,7 @@ export const DotCleartextServer = Effect.gen(function*() {
   const registry = yield* TlsServerRegistry
   const handler = yield* QueryHandler
   const blocklists = yield* Blocklists
+  const admission = yield* Admission
   const runFork = yield* FiberSet.makeRuntime<never, void, never>()
   const debug = LogLevel.lessThanEqual(config.logLevel, LogLevel.Debug)
   const env = {
@@ -39,20 +41,31 @@ export const DotCleartextServer = Effect.gen(function*() {
     idleMs: Duration.toMillis(config.workerTimeout),
     countTimeout: () => registry.countTimeout("dot-cleartext"),
     logDebug: debug ? (msg: string) => runFork(Effect.logDebug(msg)) : undefined,
-    recordClock: undefined
+    recordClock: undefined,
+    admit: admission.rateLimited ? admitQuery(admission) : undefined
   }
   const server = yield* Effect.acquireRelease(Effect.sync(plainServer), (s) => Effect.sync(() => s.close()))
   yield* registry.register("dot-cleartext", server)
-  server.on(
-    "connection",
-    (socket: net.Socket) =>
-      serveDotConnection(
-        socket,
-        // no SNI in cleartext: the default lists
-        { transport: "dot", remoteAddress: socket.remoteAddress, selection: blocklists.defaultMask },
-        env
-      )
-  )
+  server.on("connection", (socket: net.Socket) => {
+    // ALLOW_CLIENTS on the peer (the balancer, unless it keeps client addresses); ACCESS_KEYS: cleartext
+    // DoT has no SNI to carry a token, so every connection is refused (DoH carries it in the path)
+    const refusal = !admission.allowClient(socket.remoteAddress)
+      ? "acl" as const
+      : admission.tokensRequired
+      ? "token_missing" as const
+      : undefined
+    if (refusal !== undefined) {
+      admission.refuse("dot", refusal)
+      socket.destroy()
+      return
+    }
+    // no SNI in cleartext: the default lists
+    serveDotConnection(
+      socket,
+      { transport: "dot", remoteAddress: socket.remoteAddress, selection: blocklists.defaultMask },
+      env
+    )
+  })
   server.on("error", (e) => runFork(Effect.logWarning(`cleartext DoT listener error: ${e.message}`)))
   const address = yield* listen("cleartext DoT", server, config.listenHost, config.dotCleartextPort, config.tcpBacklog)
   return { address, server }
@@ -67,6 +80,7 @@ export const DohCleartextServer = Effect.gen(function*() {
   const registry = yield* TlsServerRegistry
   const handler = yield* QueryHandler
   const blocklists = yield* Blocklists
+  const admission = yield* Admission
   const runFork = yield* FiberSet.makeRuntime<never, void, never>()
   const debug = LogLevel.lessThanEqual(config.logLevel, LogLevel.Debug)
   const logDebug = debug ? (msg: string) => runFork(Effect.logDebug(msg)) : undefined
@@ -83,7 +97,9 @@ export const DohCleartextServer = Effect.gen(function*() {
     countTimeout: () => registry.countTimeout("doh-cleartext"),
     // behind a proxy: `X-Forwarded-For` from a peer in `PROXY_TRUSTED` names the client (SPEC.md §2)
     proxyTrusted: config.proxyTrusted,
-    select: blocklists.select
+    select: blocklists.select,
+    isPsk: () => false,
+    admission
   }
   const h2 = makeH2(env)
   const h1 = makeH1(env)

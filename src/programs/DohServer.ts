@@ -4,11 +4,13 @@ import * as http2 from "node:http2"
 import type * as net from "node:net"
 import type * as stream from "node:stream"
 import * as tls from "node:tls"
+import { Admission } from "../services/Admission.js"
 import { Blocklists } from "../services/Blocklists.js"
 import { forwardedContext } from "../services/ProxyProtocol.js"
 import { type QueryContext, QueryHandler, type Reply } from "../services/QueryHandler.js"
 import { type Cidr, ServerConfig } from "../services/ServerConfig.js"
 import { listen, TlsServerRegistry } from "../services/TlsServerRegistry.js"
+import { TlsSessions } from "../services/TlsSessions.js"
 import {
   addChunk,
   answerHeaders,
@@ -93,6 +95,13 @@ export interface Env {
   readonly proxyTrusted?: ReadonlyArray<Cidr>
   /** the blocklists of a `/dns-query/<selector>` (`Blocklists.select`; undefined: the default ones) */
   readonly select: (selector: string | undefined) => number
+  /** the handshake of `socket` was TLS-PSK (its identity is the credential: no token needed) */
+  readonly isPsk: (socket: tls.TLSSocket) => boolean
+  /** `ALLOW_CLIENTS`, `ACCESS_KEYS`, rate limits */
+  readonly admission: Pick<
+    Admission,
+    "aclActive" | "tokensRequired" | "rateLimited" | "allowClient" | "checkToken" | "rate" | "refuse"
+  >
 }
 
 /** The context of a request whose connection is unknown (not expected to happen). */
@@ -129,9 +138,35 @@ export const dispatch = (
   xForwardedFor: string | ReadonlyArray<string> | undefined
 ): Dispatch => {
   const ctx = forwardedContext(peer, xForwardedFor, env.proxyTrusted)
+  const admission = env.admission
+  if (admission.aclActive && !admission.allowClient(ctx.remoteAddress)) {
+    admission.refuse("doh", "acl")
+    return { _tag: "Reply", response: Responses.Forbidden, ctx }
+  }
   const r = route(method, path, contentType, contentLength)
   if (r._tag === "Reply") return { _tag: "Reply", response: r.response, ctx }
-  const c = withSelector(ctx, r.selector, env)
+  let selector = r.selector
+  const slash = selector === undefined ? -1 : selector.indexOf("/")
+  if (admission.tokensRequired && ctx.psk !== true) {
+    // `/dns-query/<token>` or `/dns-query/<token>/<lists>`
+    const verdict = admission.checkToken(slash < 0 ? selector : selector!.slice(0, slash))
+    if (verdict !== "ok") {
+      admission.refuse("doh", verdict)
+      return { _tag: "Reply", response: Responses.Unauthorized, ctx }
+    }
+    selector = slash < 0 ? undefined : selector!.slice(slash + 1)
+  } else if (slash >= 0) {
+    // `<token>/<lists>` without ACCESS_KEYS (or over TLS-PSK): the token part is not checked
+    selector = selector!.slice(slash + 1)
+  }
+  if (admission.rateLimited) {
+    const verdict = admission.rate(ctx.remoteAddress)
+    if (verdict !== "ok") {
+      admission.refuse("doh", verdict === "limited" ? "rate_limited" : "client_blocked")
+      return { _tag: "Reply", response: Responses.TooManyRequests, ctx }
+    }
+  }
+  const c = withSelector(ctx, selector === "" ? undefined : selector, env)
   return r._tag === "Query"
     ? { _tag: "Query", message: r.message, ctx: c }
     : { _tag: "ReadBody", expected: r.expected, ctx: c }
@@ -217,7 +252,8 @@ export const makeH2 = (env: Env): Transport => {
     sessions.set(session, {
       transport: "doh",
       remoteAddress: session.socket?.remoteAddress,
-      selection: env.select(undefined)
+      selection: env.select(undefined),
+      psk: session.socket instanceof tls.TLSSocket && env.isPsk(session.socket)
     })
     session.once("close", () => sessions.delete(session))
     // idle: GOAWAY, streams in flight finish
@@ -454,6 +490,8 @@ export const DohServer = Effect.gen(function*() {
   const registry = yield* TlsServerRegistry
   const handler = yield* QueryHandler
   const blocklists = yield* Blocklists
+  const admission = yield* Admission
+  const sessions = yield* TlsSessions
   const options = yield* registry.tlsOptions(["h2", "http/1.1"])
   const runFork = yield* FiberSet.makeRuntime<never, void, never>()
   const debug = LogLevel.lessThanEqual(config.logLevel, LogLevel.Debug)
@@ -470,7 +508,9 @@ export const DohServer = Effect.gen(function*() {
     logDefect: (msg, e) => runFork(Effect.logError(msg, e)),
     countTimeout: () => registry.countTimeout("doh"),
     proxyTrusted: config.proxyTrusted,
-    select: blocklists.select
+    select: blocklists.select,
+    isPsk: sessions.isPsk,
+    admission
   }
   const h2 = makeH2(env)
   const h1 = makeH1(env)

@@ -1,12 +1,14 @@
 import { Duration, Effect, FiberSet, LogLevel } from "effect"
 import type * as net from "node:net"
 import * as tls from "node:tls"
+import { Admission } from "../services/Admission.js"
 import { Blocklists } from "../services/Blocklists.js"
 import type { ProxyAddress } from "../services/ProxyProtocol.js"
 import { QueryHandler } from "../services/QueryHandler.js"
 import { ServerConfig } from "../services/ServerConfig.js"
 import { listen, TlsServerRegistry } from "../services/TlsServerRegistry.js"
-import { type DotConnectionEnv, serveDotConnection } from "./DotServer/Connection.js"
+import { TlsSessions } from "../services/TlsSessions.js"
+import { admitQuery, type DotConnectionEnv, serveDotConnection } from "./DotServer/Connection.js"
 import { ProxyListener } from "./DotServer/ProxyListener.js"
 
 /**
@@ -34,6 +36,8 @@ export const DotServer = Effect.gen(function*() {
   const registry = yield* TlsServerRegistry
   const handler = yield* QueryHandler
   const blocklists = yield* Blocklists
+  const admission = yield* Admission
+  const sessions = yield* TlsSessions
   const options = yield* registry.tlsOptions(["dot"])
   const idleMs = Duration.toMillis(config.workerTimeout)
   const runFork = yield* FiberSet.makeRuntime<never, void, never>()
@@ -49,17 +53,29 @@ export const DotServer = Effect.gen(function*() {
     idleMs,
     countTimeout: () => registry.countTimeout("dot"),
     logDebug: debug ? logDebug : undefined,
-    recordClock: () => clock.unsafeCurrentTimeMillis()
+    recordClock: () => clock.unsafeCurrentTimeMillis(),
+    admit: admission.rateLimited ? admitQuery(admission) : undefined
   }
 
   const serve = (socket: tls.TLSSocket) => {
     const id = proxied.size === 0 ? undefined : registry.connectionId(socket)
     const client = id === undefined ? undefined : proxied.get(id)
-    const ctx = {
-      transport: "dot" as const,
-      remoteAddress: client?.address ?? socket.remoteAddress,
-      selection: blocklists.select(sniSelector(socket.servername, registry.servedNames()))
+    const remoteAddress = client?.address ?? socket.remoteAddress
+    let selector = sniSelector(socket.servername, registry.servedNames())
+    if (admission.tokensRequired && !sessions.isPsk(socket)) {
+      // `<token>` or `<token>-<lists>` in front of the certificate's name
+      const dash = selector === undefined ? -1 : selector.indexOf("-")
+      const token = dash < 0 ? selector : selector!.slice(0, dash)
+      selector = dash < 0 ? undefined : selector!.slice(dash + 1)
+      const verdict = admission.checkToken(token)
+      if (verdict !== "ok") {
+        admission.refuse("dot", verdict)
+        if (debug) logDebug(`closing DoT connection from ${remoteAddress ?? "?"}: ${verdict.replace("_", " ")}`)
+        socket.destroy()
+        return
+      }
     }
+    const ctx = { transport: "dot" as const, remoteAddress, selection: blocklists.select(selector) }
     serveDotConnection(socket, ctx, connectionEnv)
   }
 
@@ -70,11 +86,33 @@ export const DotServer = Effect.gen(function*() {
     (server) => Effect.sync(() => server.close())
   )
   yield* registry.register("dot", server)
+  // ALLOW_CLIENTS: other peers are closed before the TLS handshake (PROXY connections: checked on the
+  // header's client address by ProxyListener)
+  const handedOver = new WeakSet<net.Socket>()
+  if (admission.aclActive) {
+    server.prependListener("connection", (socket: net.Socket) => {
+      if (handedOver.has(socket) || admission.allowClient(socket.remoteAddress)) return
+      admission.refuse("dot", "acl")
+      if (debug) logDebug(`closing DoT connection from ${socket.remoteAddress ?? "?"}: not in ALLOW_CLIENTS`)
+      socket.destroy()
+    })
+  }
   server.on("secureConnection", serve)
   server.on("tlsClientError", (e: Error, socket: net.Socket) => {
     if (debug) logDebug(`TLS handshake from ${socket.remoteAddress} failed: ${e.message}`)
   })
   const address = yield* listen("DoT", server, config.listenHost, config.dotPort, config.tcpBacklog)
-  const proxyAddress = config.dotHasProxyProto ? yield* ProxyListener(server, proxied) : undefined
+  const proxyAddress = config.dotHasProxyProto ?
+    yield* ProxyListener(
+      server,
+      proxied,
+      (address) => {
+        if (admission.allowClient(address)) return true
+        admission.refuse("dot", "acl")
+        return false
+      },
+      handedOver
+    ) :
+    undefined
   return { address, server, proxyAddress }
 })

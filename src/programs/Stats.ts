@@ -1,4 +1,5 @@
 import { Clock, Effect, Option } from "effect"
+import { Admission } from "../services/Admission.js"
 import { AnswerCache } from "../services/AnswerCache.js"
 import { Blocklists, type BlocklistsReading } from "../services/Blocklists.js"
 import { type CertStats, CertStore } from "../services/CertStore.js"
@@ -59,6 +60,8 @@ export interface Stats {
   readonly dot: Readonly<typeof dotBadInput>
   /** `DOT_PROXY_PORT`: headers accepted by command, connections refused by reason */
   readonly dotProxy: { readonly accepted: typeof proxyAccepted; readonly refused: typeof proxyRefused }
+  /** ACL, token and rate-limit refusals, dynamic blocks */
+  readonly admission: ReturnType<Admission["read"]>
   /** lists, their sizes and loads, blocking counters */
   readonly blocklists: BlocklistsReading
   readonly rssBytes: number
@@ -69,6 +72,7 @@ export const readStats = Effect.gen(function*() {
   const handler = yield* QueryHandler
   const cache = yield* AnswerCache
   const blocklists = yield* Blocklists
+  const admission = yield* Admission
   const registry = yield* TlsServerRegistry
   const metrics = yield* Metrics
   const certs = yield* Effect.serviceOption(CertStore)
@@ -109,6 +113,7 @@ export const readStats = Effect.gen(function*() {
     doh: { ...dohStats, status: { ...dohStats.status }, rejected: { ...dohStats.rejected } },
     dot: { ...dotBadInput },
     dotProxy: { accepted: { ...proxyAccepted }, refused: { ...proxyRefused } },
+    admission: admission.read(),
     blocklists: (() => {
       const r = blocklists.read()
       return { ...r, stats: { ...r.stats, blockedByList: [...r.stats.blockedByList] } }

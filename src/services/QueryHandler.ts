@@ -30,6 +30,8 @@ export interface QueryContext {
   readonly remoteAddress: string | undefined
   /** the blocklists the request selected (`Blocklists.select`: DoH path, DoT SNI), as a mask */
   readonly selection: number
+  /** the connection was authenticated by TLS-PSK (its identity is the client's credential) */
+  readonly psk?: boolean | undefined
 }
 
 /**

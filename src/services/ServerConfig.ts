@@ -16,6 +16,7 @@ import {
 import * as fs from "node:fs"
 import * as net from "node:net"
 import * as os from "node:os"
+import { type AccessKey, parseAccessKeys } from "./AccessKeys.js"
 import { MAX_LISTS as MAX_BLOCKLISTS } from "./Blocklists/Compiled.js"
 import { withoutStack } from "./OperatorError.js"
 import { parseUpstreamList, upstreamsFromResolvConf, type UpstreamSpec } from "./Upstream/Spec.js"
@@ -88,6 +89,19 @@ export interface ServerConfigShape {
   readonly blocklistRefresh: Duration.Duration
   /** `BLOCK_TTL`: TTL (seconds) of the answers given for blocked names */
   readonly blockTtl: number
+  /** `ALLOW_CLIENTS`: the client addresses that may connect; none: everyone */
+  readonly allowClients: Option.Option<ReadonlyArray<Cidr>>
+  /** `ACCESS_KEYS`: stored hashes of the access tokens; none: no token needed */
+  readonly accessKeys: Option.Option<ReadonlyArray<AccessKey>>
+  /** `RATE_LIMIT_QPS` (0: off), `RATE_LIMIT_BURST` (0: = qps): per-client query rate limit */
+  readonly rateLimitQps: number
+  readonly rateLimitBurst: number
+  /** `BLOCK_AFTER_S`, `BLOCK_FOR_S`: a client over its limit that long is blocked that long */
+  readonly blockAfterS: number
+  readonly blockForS: number
+  /** `RATE_LIMIT_V4_PREFIX`, `RATE_LIMIT_V6_PREFIX`: the networks a client is counted by */
+  readonly rateLimitV4Prefix: number
+  readonly rateLimitV6Prefix: number
   /** `PROFILE_DNS_RESOLVES`, `PROFILE_DURATION_MS`: profiler mode */
   readonly profileDnsResolves: boolean
   readonly profileDuration: Duration.Duration
@@ -216,6 +230,14 @@ const defaults = (): ServerConfigShape => ({
   denylist: Option.none(),
   blocklistRefresh: Duration.days(1),
   blockTtl: 60,
+  allowClients: Option.none(),
+  accessKeys: Option.none(),
+  rateLimitQps: 0,
+  rateLimitBurst: 0,
+  blockAfterS: 10,
+  blockForS: 60,
+  rateLimitV4Prefix: 24,
+  rateLimitV6Prefix: 56,
   profileDnsResolves: false,
   profileDuration: Duration.millis(60000)
 })
@@ -447,6 +469,31 @@ export const serverConfig = (resolvConf = "/etc/resolv.conf"): Config.Config<Ser
     denylist: Config.option(Config.nonEmptyString("DENYLIST")),
     blocklistRefresh: duration("BLOCKLIST_REFRESH", Duration.days(1)),
     blockTtl: positiveInt("BLOCK_TTL", 60, 0, 86_400),
+    allowClients: Config.option(Config.string("ALLOW_CLIENTS")).pipe(
+      Config.mapOrFail((raw) => {
+        if (Option.isNone(raw) || raw.value.trim() === "") return Either.right(Option.none())
+        const parts = raw.value.split(",").map((p) => p.trim()).filter((p) => p !== "")
+        const bad = parts.filter((p) => parseCidr(p) === undefined)
+        return bad.length > 0
+          ? Either.left(ConfigError.InvalidData(["ALLOW_CLIENTS"], `not CIDRs: ${bad.map((b) => `"${b}"`).join(", ")}`))
+          : Either.right(Option.some(parts.map((p) => parseCidr(p)!)))
+      })
+    ),
+    accessKeys: Config.option(Config.string("ACCESS_KEYS")).pipe(
+      Config.mapOrFail((raw) => {
+        if (Option.isNone(raw) || raw.value.trim() === "") return Either.right(Option.none())
+        return Either.match(parseAccessKeys(raw.value), {
+          onLeft: (message) => Either.left(ConfigError.InvalidData(["ACCESS_KEYS"], message)),
+          onRight: (keys) => Either.right(Option.some(keys))
+        })
+      })
+    ),
+    rateLimitQps: positiveInt("RATE_LIMIT_QPS", 0, 0, 1_000_000),
+    rateLimitBurst: positiveInt("RATE_LIMIT_BURST", 0, 0, 10_000_000),
+    blockAfterS: positiveInt("BLOCK_AFTER_S", 10, 0, 86_400),
+    blockForS: positiveInt("BLOCK_FOR_S", 60, 0, 7 * 86_400),
+    rateLimitV4Prefix: positiveInt("RATE_LIMIT_V4_PREFIX", 24, 8, 32),
+    rateLimitV6Prefix: positiveInt("RATE_LIMIT_V6_PREFIX", 56, 16, 128),
     profileDnsResolves: bool("PROFILE_DNS_RESOLVES"),
     profileDuration: millis("PROFILE_DURATION_MS", 60000),
     minConns: positiveInt("MINCONNS", 50, 1, 1_000_000)

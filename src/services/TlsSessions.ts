@@ -168,6 +168,8 @@ export class TlsSessions extends Effect.Service<TlsSessions>()("vigil/TlsSession
       })
 
     return {
+      /** the handshake of `socket` was TLS-PSK (its identity is the client's credential) */
+      isPsk: (socket: tls.TLSSocket): boolean => pskSockets.has(socket),
       /** TLS-PSK is on (a valid `TLS_PSK`): the cipher list keeps PSK suites and `serverOptions` has the callback */
       pskEnabled: Option.isSome(psk),
       /** secure-context options every listener shares (kept across `setSecureContext`) */

@@ -78,13 +78,31 @@ describe("DoH request routing", () => {
 
   it.effect("other paths are 404, HEAD of them without a body", () =>
     Effect.sync(() => {
-      for (const p of ["/", "/dns", "/dns-queryx", "/dns-query/a/b", "/dns-query/a b", "/DNS-QUERY", "/dns-query#x"]) {
+      // two segments (`<token>/<lists>`) are the most a path has
+      for (
+        const p of [
+          "/",
+          "/dns",
+          "/dns-queryx",
+          "/dns-query/a/b/c",
+          "/dns-query//b",
+          "/dns-query/a b",
+          "/DNS-QUERY",
+          "/dns-query#x"
+        ]
+      ) {
         expect(statusOf(route("GET", p, undefined, undefined)), p).toBe(404)
       }
       expect(statusOf(route("GET", `/dns-query/${"a".repeat(256)}`, undefined, undefined))).toBe(404)
       expect(statusOf(route("GET", undefined, undefined, undefined))).toBe(404)
       const head = route("HEAD", "/x", undefined, undefined)
       expect(head._tag === "Reply" && head.response.status === 404 && head.response.body.length === 0).toBe(true)
+    }))
+
+  it.effect("a path of two segments (`<token>/<lists>`) is one selector, split later", () =>
+    Effect.sync(() => {
+      const r = route("GET", "/dns-query/tok/ads+malware?dns=AAABAAABAAAAAAAAA2NvbQAAAQAB", undefined, undefined)
+      expect(r._tag === "Query" && r.selector).toBe("tok/ads+malware")
     }))
 
   it.effect("other methods are 405 with allow", () =>

@@ -18,12 +18,14 @@ import * as https from "node:https"
 import * as net from "node:net"
 import * as tls from "node:tls"
 import { DohServer, dohStats } from "../../src/programs/DohServer.js"
+import { Admission } from "../../src/services/Admission.js"
 import { Blocklists } from "../../src/services/Blocklists.js"
 import { CertFetcher } from "../../src/services/CertFetcher.js"
 import { CertStore } from "../../src/services/CertStore.js"
 import { QueryHandler } from "../../src/services/QueryHandler.js"
 import { ServerConfig, type ServerConfigShape } from "../../src/services/ServerConfig.js"
 import { TlsServerRegistry } from "../../src/services/TlsServerRegistry.js"
+import { TlsSessions } from "../../src/services/TlsSessions.js"
 import { Upstream } from "../../src/services/Upstream.js"
 import { mintCerts, type TestCerts } from "../fixtures/Certs.js"
 import { a, answerTo, decode, idOf, query, soa } from "../fixtures/Dns.js"
@@ -66,6 +68,8 @@ const stack = (c: TestCerts, overrides: Partial<ServerConfigShape> = {}) => {
   )
   return Layer.mergeAll(
     TlsServerRegistry.Default.pipe(Layer.provide(CertStore.Default), Layer.provide(fetcher)),
+    TlsSessions.Default,
+    Admission.Default,
     QueryHandler.Default.pipe(Layer.provide(upstream)),
     Blocklists.Default
   ).pipe(Layer.provideMerge(config))

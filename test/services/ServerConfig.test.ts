@@ -3,6 +3,7 @@ import { ConfigProvider, Duration, Effect, LogLevel, Option, Redacted } from "ef
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+import { hashToken, newToken } from "../../src/services/AccessKeys.js"
 import {
   handshakeTimeoutMs,
   inCidrs,
@@ -237,6 +238,29 @@ describe("ServerConfig", () => {
       expect(f.problems.map((p) => p.split(":")[0]).sort()).toEqual(["BLOCKLISTS", "BLOCKLIST_REFRESH", "BLOCK_TTL"])
       const many = Array.from({ length: 33 }, (_, i) => `l${i}=/l${i}.txt`).join(",")
       expect((yield* Effect.flip(load({ BLOCKLISTS: many }))).message).toContain("at most 32 lists, got 33")
+    }))
+
+  it.effect("reads ALLOW_CLIENTS, ACCESS_KEYS and the rate limits; a plain-text token is refused without being echoed", () =>
+    Effect.gen(function*() {
+      const token = newToken()
+      const c = yield* load({
+        ALLOW_CLIENTS: "10.0.0.0/8, 2001:db8::/32",
+        ACCESS_KEYS: hashToken(token),
+        RATE_LIMIT_QPS: "20",
+        RATE_LIMIT_BURST: "40",
+        BLOCK_AFTER_S: "5",
+        BLOCK_FOR_S: "120"
+      })
+      expect(Option.getOrThrow(c.allowClients).map((r) => r.text)).toEqual(["10.0.0.0/8", "2001:db8::/32"])
+      expect(Option.getOrThrow(c.accessKeys)).toHaveLength(1)
+      expect([c.rateLimitQps, c.rateLimitBurst, c.blockAfterS, c.blockForS]).toEqual([20, 40, 5, 120])
+      const d = yield* load({})
+      expect([Option.isNone(d.allowClients), Option.isNone(d.accessKeys), d.rateLimitQps, d.blockAfterS, d.blockForS])
+        .toEqual([true, true, 0, 10, 60])
+      const e = yield* Effect.flip(load({ ACCESS_KEYS: token, ALLOW_CLIENTS: "everyone", RATE_LIMIT_QPS: "-3" }))
+      expect(e.problems.map((p) => p.split(":")[0]).sort()).toEqual(["ACCESS_KEYS", "ALLOW_CLIENTS", "RATE_LIMIT_QPS"])
+      expect(e.message).toContain("plain-text token")
+      expect(e.message).not.toContain(token)
     }))
 
   it("matches addresses against PROXY_TRUSTED ranges, IPv4-mapped IPv6 included", () => {

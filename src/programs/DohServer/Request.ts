@@ -33,6 +33,9 @@ export type RejectReason =
   | "BadBase64url"
   | "EmptyBody"
   | "UnusableMessage"
+  | "Forbidden"
+  | "Unauthorized"
+  | "TooManyRequests"
 
 /** Every reject reason, for counters. */
 export const REJECT_REASONS: ReadonlyArray<RejectReason> = [
@@ -45,7 +48,10 @@ export const REJECT_REASONS: ReadonlyArray<RejectReason> = [
   "DuplicateDns",
   "BadBase64url",
   "EmptyBody",
-  "UnusableMessage"
+  "UnusableMessage",
+  "Forbidden",
+  "Unauthorized",
+  "TooManyRequests"
 ]
 
 /** A response decided without a DNS answer: a rejection, or the answer to HEAD/OPTIONS. */
@@ -119,7 +125,10 @@ export const Responses = {
   DuplicateDns: reject(400, "DuplicateDns", "bad request: more than one dns parameter"),
   BadBase64url: reject(400, "BadBase64url", "bad request: dns is not unpadded base64url"),
   EmptyBody: reject(400, "EmptyBody", "bad request: empty body"),
-  UnusableMessage: reject(400, "UnusableMessage", "bad request: not a usable DNS query")
+  UnusableMessage: reject(400, "UnusableMessage", "bad request: not a usable DNS query"),
+  Forbidden: reject(403, "Forbidden", "forbidden: this client may not use the resolver"),
+  Unauthorized: reject(401, "Unauthorized", "unauthorized: a valid access token is needed in the path"),
+  TooManyRequests: reject(429, "TooManyRequests", "too many requests: over the rate limit", { "retry-after": 1 })
 } as const
 
 /** What to do with a request. */
@@ -248,10 +257,13 @@ export const route = (
   if (i < len && path.charCodeAt(i) === SLASH) {
     const start = i + 1
     let j = start
+    let slashes = 0
     while (j < len) {
       const c = path.charCodeAt(j)
       if (c === QUESTION) break
-      if (c > 127 || SELECTOR_CHAR[c] === 0) return head ? replies.NotFoundHead : replies.NotFound
+      // at most two segments: `<lists>`, `<token>`, `<token>/<lists>`
+      if (c === SLASH && (++slashes > 1 || j === start)) return head ? replies.NotFoundHead : replies.NotFound
+      if (c > 127 || (SELECTOR_CHAR[c] === 0 && c !== SLASH)) return head ? replies.NotFoundHead : replies.NotFound
       j++
     }
     if (j - start > MAX_SELECTOR) return head ? replies.NotFoundHead : replies.NotFound

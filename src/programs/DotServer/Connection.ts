@@ -1,7 +1,8 @@
 import type * as net from "node:net"
+import type { Admission } from "../../services/Admission.js"
 import type { QueryContext, QueryHandler } from "../../services/QueryHandler.js"
 import { frame, makeFrameReader } from "../../services/QueryHandler/Framing.js"
-import { errorAnswer, MAX_MESSAGE, Rcode } from "../../services/QueryHandler/Wire.js"
+import { errorAnswer, MAX_MESSAGE, peekQuery, Rcode } from "../../services/QueryHandler/Wire.js"
 import { makeRecordSizer, RECORD_SIZE } from "../../services/TlsSessions/RecordSize.js"
 
 /** Queries one connection may have in flight; past it, reading pauses until answers go out. */
@@ -23,6 +24,20 @@ export interface DotConnectionEnv {
    * TlsSessions/RecordSize.ts). Undefined on plain TCP, where answers are written as they come.
    */
   readonly recordClock: (() => number) | undefined
+  /** the per-client rate limit (`admitQuery`); undefined: none */
+  readonly admit: ((message: Buffer, address: string | undefined) => Buffer | undefined) | undefined
+}
+
+/**
+ * The rate-limit check of one DoT query: undefined when it may go on, else the REFUSED answer to send
+ * (the question echoed when it can be read), counted in `Admission`.
+ */
+export const admitQuery = (admission: Admission) => (message: Buffer, address: string | undefined) => {
+  const verdict = admission.rate(address)
+  if (verdict === "ok") return undefined
+  admission.refuse("dot", verdict === "limited" ? "rate_limited" : "client_blocked")
+  const peek = peekQuery(message)
+  return errorAnswer(message, Rcode.REFUSED, typeof peek === "number" ? undefined : peek.questionEnd)
 }
 
 /** The `_writev` of a stream, which coalesces buffered writes into one (one TLS record up to 16 KiB). */
@@ -113,7 +128,9 @@ export const serveDotConnection = (socket: net.Socket, ctx: QueryContext, env: D
   }
   const submit = (message: Buffer) => {
     inFlight++
-    env.handle(message, ctx, reply)
+    const refused = env.admit === undefined ? undefined : env.admit(message, ctx.remoteAddress)
+    if (refused !== undefined) reply(refused)
+    else env.handle(message, ctx, reply)
   }
   const resumeIfBelowCap = () => {
     while (backlog.length > 0 && inFlight < MAX_IN_FLIGHT_PER_CONNECTION) submit(backlog.shift()!)

@@ -6,8 +6,9 @@ import { handshakeTimeoutMs, inCidrs, ServerConfig } from "../../services/Server
 import { formatAddress, listen, TlsServerRegistry } from "../../services/TlsServerRegistry.js"
 
 /** Connections of `DOT_PROXY_PORT` refused before TLS (SPEC.md §8), by reason; process-wide like `dotBadInput`. */
-export const proxyRefused: Record<ProxyInvalidReason | "Untrusted" | "Timeout" | "Closed", number> = {
+export const proxyRefused: Record<ProxyInvalidReason | "Untrusted" | "NotAllowed" | "Timeout" | "Closed", number> = {
   Untrusted: 0,
+  NotAllowed: 0,
   NoHeader: 0,
   Malformed: 0,
   Oversized: 0,
@@ -27,7 +28,14 @@ export const proxyAccepted = { proxy: 0, local: 0 }
  * key rotation apply as they do on `DOT_PORT`. The header's source address goes into `clients`, keyed by
  * the registry's connection id (shared by the TCP and TLS socket), for the DoT query context.
  */
-export const ProxyListener = (dot: tls.Server, clients: Map<number, ProxyAddress>) =>
+export const ProxyListener = (
+  dot: tls.Server,
+  clients: Map<number, ProxyAddress>,
+  /** `ALLOW_CLIENTS` on the header's client address; false: the connection is closed before TLS */
+  allowClient: (address: string) => boolean,
+  /** sockets handed over, which the DoT listener's own `ALLOW_CLIENTS` check (on the peer) skips */
+  handedOver: WeakSet<net.Socket>
+) =>
   Effect.gen(function*() {
     const config = yield* ServerConfig
     const registry = yield* TlsServerRegistry
@@ -62,6 +70,12 @@ export const ProxyListener = (dot: tls.Server, clients: Map<number, ProxyAddress
         stop()
         if (r._tag === "Invalid") return refuse(r.reason)
         const { header, consumed } = r
+        if (!allowClient(header.source?.address ?? socket.remoteAddress ?? "")) {
+          proxyRefused.NotAllowed++
+          if (debug) logDebug(`closing PROXY connection from ${peer}: client not in ALLOW_CLIENTS`)
+          socket.destroy()
+          return
+        }
         socket.pause()
         if (consumed < received.length) socket.unshift(received.subarray(consumed))
         // the TLS server's handshake timeout takes over
@@ -70,6 +84,7 @@ export const ProxyListener = (dot: tls.Server, clients: Map<number, ProxyAddress
         else proxyAccepted.proxy++
         // from now on the connection is the DoT server's (tracked there, TLS-aware at shutdown)
         tracked.connections.delete(socket)
+        handedOver.add(socket)
         dot.emit("connection", socket)
         const id = registry.connectionId(socket)
         const client = header.source

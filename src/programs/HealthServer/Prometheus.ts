@@ -1,4 +1,5 @@
 import { Counter, Gauge, type Histogram, Registry } from "prom-client"
+import { REFUSAL_REASONS } from "../../services/Admission.js"
 import type { ListInfo } from "../../services/Blocklists.js"
 import type { Stats } from "../Stats.js"
 
@@ -277,6 +278,36 @@ export const makeExposition = (upstreamLatency: Histogram) => {
     "Candidate certificates rejected by a check.",
     [],
     (s) => s.certificate?.rejected
+  )
+
+  // who may use the resolver
+  counter(
+    "vigil_refused_total",
+    "Connections or queries turned away, by transport and reason (acl, token_missing, token_wrong, rate_limited, client_blocked).",
+    ["transport", "reason"],
+    (s) =>
+      (["dot", "doh"] as const).flatMap((transport) =>
+        REFUSAL_REASONS.map((reason) => [{ transport, reason }, s.admission.refused[transport][reason]] as const)
+      )
+  )
+  counter(
+    "vigil_rate_limited_queries_total",
+    "Queries refused by the per-client rate limit (over the limit, or during a dynamic block).",
+    [],
+    (s) => s.admission.limiter.limited + s.admission.limiter.blocked
+  )
+  counter(
+    "vigil_client_blocks_total",
+    "Dynamic blocks started (a client over its limit for BLOCK_AFTER_S).",
+    [],
+    (s) => s.admission.limiter.blocksStarted
+  )
+  gauge("vigil_clients_blocked", "Client networks in a dynamic block now.", [], (s) => s.admission.currentlyBlocked)
+  gauge(
+    "vigil_rate_limit_clients",
+    "Client networks whose rate is tracked (bounded).",
+    [],
+    (s) => s.admission.clientsTracked
   )
 
   // blocklists
