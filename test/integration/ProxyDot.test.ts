@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Layer, Logger, LogLevel, type Scope } from "effect"
+import { Duration, Effect, Layer, Logger, LogLevel, Option, type Scope } from "effect"
 import * as http from "node:http"
 import * as http2 from "node:http2"
 import * as https from "node:https"
@@ -190,6 +190,17 @@ describe("DoT behind a PROXY protocol load balancer", () => {
       expect(rcodeOf(yield* c.ask(query("one.test", "A", { id: 9 })))).toBe(0)
       const peer = `127.0.0.1:${c.raw.localPort}`
       expect(lines).toContain(`PROXY v2 LOCAL from ${peer}: client ${peer}`)
+    }))
+
+  it.scopedLive("ALLOW_CLIENTS is checked on the header's client: an allowed one is served, another closed before TLS", () =>
+    Effect.gen(function*() {
+      // the balancer (127.0.0.1) is not in the list: only the header's address counts
+      const { ca, port } = yield* setup({ allowClients: Option.some([parseCidr("192.0.2.0/24")!]) })
+      const allowed = yield* connectProxied(port, ca, ProxyHeader.v1("192.0.2.44", "127.0.0.1", 40404, port))
+      expect(rcodeOf(yield* allowed.ask(query("one.test", "A", { id: 5 })))).toBe(0)
+      const before = proxyRefused.NotAllowed
+      expect(yield* closedAfter(port, ProxyHeader.v1("198.51.100.7", "127.0.0.1", 40404, port))).toBe("closed")
+      expect(proxyRefused.NotAllowed).toBe(before + 1)
     }))
 
   it.scopedLive("an untrusted peer is refused before it can send anything", () =>
