@@ -91,6 +91,8 @@ export interface ServerConfigShape {
   /** `PROFILE_DNS_RESOLVES`, `PROFILE_DURATION_MS`: profiler mode */
   readonly profileDnsResolves: boolean
   readonly profileDuration: Duration.Duration
+  /** `WORKERS`: worker processes sharing the ports (node:cluster); 1 = a single process */
+  readonly workers: number
 }
 
 /** An address range of `PROXY_TRUSTED` (`10.0.0.0/8`, `::1/128`; a bare address is a single host). */
@@ -217,7 +219,8 @@ const defaults = (): ServerConfigShape => ({
   blocklistRefresh: Duration.days(1),
   blockTtl: 60,
   profileDnsResolves: false,
-  profileDuration: Duration.millis(60000)
+  profileDuration: Duration.millis(60000),
+  workers: 1
 })
 
 /** Every invalid or missing variable, reported together. */
@@ -449,7 +452,8 @@ export const serverConfig = (resolvConf = "/etc/resolv.conf"): Config.Config<Ser
     blockTtl: positiveInt("BLOCK_TTL", 60, 0, 86_400),
     profileDnsResolves: bool("PROFILE_DNS_RESOLVES"),
     profileDuration: millis("PROFILE_DURATION_MS", 60000),
-    minConns: positiveInt("MINCONNS", 50, 1, 1_000_000)
+    minConns: positiveInt("MINCONNS", 50, 1, 1_000_000),
+    workers: positiveInt("WORKERS", os.availableParallelism(), 1, 1024)
   }).pipe(
     Config.validate({
       message: "MINCONNS: must not be above MAXCONNS",
