@@ -6,7 +6,8 @@
 //
 // DoT is driven by `dnsperf -m dot -c 10 -q 100`, DoH GET by `h2load -c 10 -m 10` over HTTP/2 and
 // `h2load --h1 -c 10` over HTTP/1.1. Prints a table (q/s, mean and p99 latency, ratio ours/reference) and
-// writes bench/out/results.json. Without dnsdist only our server is measured. Only in-run ratios mean
+// writes bench/out/results.json. Then DoT again against our server with WORKERS=1 and WORKERS=2 (the runs
+// above use one process). Without dnsdist only our server is measured. Only in-run ratios mean
 // anything: absolute numbers drift between runs (PERFORMANCE.md).
 import * as dnsPacket from "@dnsquery/dns-packet"
 import { spawn } from "node:child_process"
@@ -277,6 +278,48 @@ const main = async () => {
           ? await dnsperfDot(s.ports.dot, queryFile, SECONDS)
           : await h2loadDoh(s.ports.doh, uriFiles[s.name], join(dir, "h2load.log"), SECONDS, step.h1)
         results.push({ transport: step.transport, client: step.client, server: s.name, ...r })
+        await sleep(500)
+      }
+    }
+
+    // multi-core (issue 7 item 7): DoT q/s of our server with WORKERS=1 and WORKERS=2 (BENCH_WORKERS=0 skips)
+    if (Tools.dnsperf.path !== undefined && process.env["BENCH_WORKERS"] !== "0") {
+      for (const workers of [1, 2]) {
+        const w = await startServer({
+          upstream: upstream.url,
+          tls: { certPath: files.certPath, keyPath: files.keyPath },
+          env: { CACHE_SIZE: "30000", WORKERS: String(workers) },
+          readyTimeoutMs: 40_000
+        })
+        try {
+          // warm every worker's cache: several connections, round-robin over the workers
+          await run(Tools.dnsperf.path, [
+            "-m",
+            "dot",
+            "-s",
+            "127.0.0.1",
+            "-p",
+            String(w.ports.dot),
+            "-c",
+            String(CLIENTS),
+            "-d",
+            queryFile,
+            "-n",
+            "4"
+          ], { timeoutMs: 30_000 })
+          log(`DoT → vigil-dns WORKERS=${workers} (${SECONDS} s) …`)
+          const r = await dnsperfDot(w.ports.dot, queryFile, SECONDS)
+          results.push({
+            transport: `DoT WORKERS=${workers}`,
+            client: `dnsperf -m dot -c ${CLIENTS} -q 100`,
+            server: "vigil-dns",
+            workers,
+            ...r
+          })
+        } finally {
+          const code = await w.stop("SIGTERM", 30_000)
+          log(`vigil-dns WORKERS=${workers} exited with ${code} after SIGTERM`)
+        }
         await sleep(500)
       }
     }

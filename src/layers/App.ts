@@ -1,14 +1,18 @@
 import { NodeHttpClient } from "@effect/platform-node"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Option } from "effect"
+import cluster from "node:cluster"
 import * as fs from "node:fs"
+import { CertRenewal } from "../programs/CertRenewal.js"
 import { Download } from "../programs/Download.js"
+import { runPrimary } from "../programs/Primary.js"
 import { profiledUpstream, profilerConfig, ResolveProfile, runProfiler } from "../programs/Profiler.js"
 import { Serve, ServeOffload } from "../programs/Serve.js"
 import { Admission } from "../services/Admission.js"
 import { AnswerCache } from "../services/AnswerCache.js"
 import { Blocklists } from "../services/Blocklists.js"
-import { CertFetcherLive } from "../services/CertFetcher.js"
+import { CertFetcher, CertFetcherLive } from "../services/CertFetcher.js"
 import { CertStore } from "../services/CertStore.js"
+import { ClusterWorker, ClusterWorkerLive, workerCertFetcher } from "../services/ClusterWorker.js"
 import { Metrics } from "../services/Metrics.js"
 import { QueryHandler } from "../services/QueryHandler.js"
 import { ServerConfig, ServerConfigLive, type ServerConfigShape } from "../services/ServerConfig.js"
@@ -19,18 +23,22 @@ import { UpstreamLive } from "../services/Upstream.js"
 import { observedUpstream } from "../services/Upstream/Observed.js"
 import { LoggingLive } from "./Logging.js"
 
+/** The services behind the listeners, given a `ServerConfig`, with certificates from `certFetcher`. */
+const servicesLayerWith = <E>(certFetcher: Layer.Layer<CertFetcher, E, ServerConfig>) =>
+  Layer.mergeAll(
+    QueryHandler.Default,
+    AnswerCache.Default,
+    Blocklists.Default,
+    Admission.Default,
+    TlsServerRegistry.Default,
+    TlsSessions.Default
+  ).pipe(
+    Layer.provideMerge(Layer.mergeAll(CertStore.Default, observedUpstream(UpstreamLive))),
+    Layer.provideMerge(Layer.mergeAll(certFetcher, Metrics.Default))
+  )
+
 /** The services behind the listeners, given a `ServerConfig`. */
-export const ServicesLayer = Layer.mergeAll(
-  QueryHandler.Default,
-  AnswerCache.Default,
-  Blocklists.Default,
-  Admission.Default,
-  TlsServerRegistry.Default,
-  TlsSessions.Default
-).pipe(
-  Layer.provideMerge(Layer.mergeAll(CertStore.Default, observedUpstream(UpstreamLive))),
-  Layer.provideMerge(Layer.mergeAll(CertFetcherLive, Metrics.Default))
-)
+export const ServicesLayer = servicesLayerWith(CertFetcherLive)
 
 /**
  * Everything that resolves and serves, given a `ServerConfig` (to embed in another Effect app), with the
@@ -123,6 +131,36 @@ const version = (): string => {
   }
 }
 
+/** Modes that run as a primary and `WORKERS` worker processes when `WORKERS` > 1. */
+const clustered = (c: ServerConfigShape, mode: Mode): "normal" | "offload" | undefined =>
+  c.workers > 1 && (mode === "normal" || mode === "offload") ? mode : undefined
+
+/**
+ * A worker process of `WORKERS=N`: it waits for the primary's `vigil:init` (slot, ticket seed,
+ * certificate) and serves like a single process, without a health listener or certificate renewal.
+ */
+const runWorkerWith = (systemLoad: Layer.Layer<SystemLoad>, mode: "normal" | "offload") =>
+  Effect.gen(function*() {
+    const worker = yield* ClusterWorker
+    const serving = mode === "offload"
+      ? offloadServerLayerWith(systemLoad)
+      : Layer.scopedDiscard(Serve).pipe(
+        Layer.provide(systemLoad),
+        Layer.provideMerge(servicesLayerWith(Layer.succeed(CertFetcher, workerCertFetcher(worker))))
+      )
+    return yield* Layer.launch(serving).pipe(Effect.annotateLogs({ worker: worker.slot }))
+  }).pipe(Effect.provide(ClusterWorkerLive))
+
+/** The primary of `WORKERS=N`: in normal mode it owns the certificate (store and renewal). */
+const runPrimaryFor = (mode: "normal" | "offload") =>
+  mode === "offload"
+    ? Effect.scoped(runPrimary(Option.none()))
+    : Effect.gen(function*() {
+      const store = yield* CertStore
+      yield* Effect.forkScoped(CertRenewal)
+      return yield* runPrimary(Option.some(store))
+    }).pipe(Effect.scoped, Effect.provide(CertStore.Default.pipe(Layer.provideMerge(CertFetcherLive))))
+
 /**
  * The program of the process given its configuration: the first log line names the mode, then the
  * mode's own program runs — normal and offload serve until interrupted (SIGTERM/SIGINT), download ends
@@ -132,6 +170,12 @@ export const runModeWith = (systemLoad: Layer.Layer<SystemLoad>) =>
   Effect.gen(function*() {
     const config = yield* ServerConfig
     const mode = modeOf(config)
+    if (cluster.isWorker && (mode === "normal" || mode === "offload")) return yield* runWorkerWith(systemLoad, mode)
+    const primary = clustered(config, mode)
+    if (primary !== undefined) {
+      yield* Effect.logInfo(`vigil-dns ${version()} starting in ${mode} mode with ${config.workers} workers`)
+      return yield* runPrimaryFor(primary)
+    }
     yield* Effect.logInfo(`vigil-dns ${version()} starting in ${mode} mode`)
     switch (mode) {
       case "download":

@@ -8,24 +8,27 @@ import { makeExposition } from "./HealthServer/Prometheus.js"
 import { readStats } from "./Stats.js"
 
 /**
+ * What `/ready` answers: the listeners accept, the served certificate (if any: none under TLS offload)
+ * is valid and the machine is not overloaded.
+ */
+export const readiness = Effect.gen(function*() {
+  const registry = yield* TlsServerRegistry
+  const certs = yield* Effect.serviceOption(CertStore)
+  const metrics = yield* Metrics
+  const accepting = yield* registry.accepting
+  const valid = Option.isSome(certs) ? yield* certs.value.isValid : true
+  return accepting && valid && !(yield* metrics.overloaded)
+})
+
+/**
  * Plain HTTP on `HEALTH_PORT`: `GET /check` is 200 while the process runs; `GET /ready` is 200 only
  * while the listeners accept, the served certificate (if any: none under TLS offload) is valid and the machine is not overloaded, 503
  * otherwise (draining, expired, overloaded); `GET /metrics` is the Prometheus text of `readStats`.
  */
 export const HealthServer = Effect.gen(function*() {
   const config = yield* ServerConfig
-  const registry = yield* TlsServerRegistry
-  // TLS offload has no certificate: ready means accepting and not overloaded
-  const certs = yield* Effect.serviceOption(CertStore)
   const metrics = yield* Metrics
   const run = yield* FiberSet.makeRuntimePromise<Effect.Effect.Context<typeof readStats>, unknown, never>()
-  const readiness = Effect.zipWith(
-    registry.accepting,
-    Option.isSome(certs) ? certs.value.isValid : Effect.succeed(true),
-    (a, b) => a && b
-  ).pipe(
-    Effect.zipWith(metrics.overloaded, (ready, overloaded) => ready && !overloaded)
-  )
   const exposition = makeExposition(metrics.upstreamLatency)
 
   const send = (res: http.ServerResponse, status: number, body: string, type = "text/plain; charset=utf-8") => {

@@ -1,7 +1,8 @@
-import { Clock, Duration, Effect, Schedule } from "effect"
+import { Clock, Duration, Effect, Option, Schedule } from "effect"
 import type * as net from "node:net"
 import * as path from "node:path"
 import { CertStore } from "../services/CertStore.js"
+import { ClusterWorker } from "../services/ClusterWorker.js"
 import { QueryHandler } from "../services/QueryHandler.js"
 import { ServerConfig } from "../services/ServerConfig.js"
 import { formatAddress, TlsServerRegistry } from "../services/TlsServerRegistry.js"
@@ -12,6 +13,7 @@ import { DohServer } from "./DohServer.js"
 import { DotServer } from "./DotServer.js"
 import { HealthServer } from "./HealthServer.js"
 import { Heartbeat } from "./Heartbeat.js"
+import { WorkerLink } from "./WorkerLink.js"
 
 /** How long connections get to close by themselves at the end of a shutdown before they are destroyed. */
 const CLOSE_GRACE = Duration.seconds(1)
@@ -24,24 +26,32 @@ const CLOSE_GRACE = Duration.seconds(1)
 export const Serve = Effect.gen(function*() {
   const config = yield* ServerConfig
   const certs = yield* CertStore
+  // a worker of WORKERS=N: the primary serves health and renews the certificate
+  const worker = yield* Effect.serviceOption(ClusterWorker)
 
-  const health = yield* HealthServer
+  const health = Option.isNone(worker) ? yield* HealthServer : undefined
   const dot = yield* DotServer
   const doh = yield* DohServer
 
   yield* startServing(doh.drain)
-  yield* Effect.forkScoped(CertRenewal)
+  if (Option.isSome(worker)) yield* WorkerLink.pipe(Effect.provideService(ClusterWorker, worker.value))
+  else yield* Effect.forkScoped(CertRenewal)
 
   yield* Effect.logInfo(
-    `listening: DoT ${formatAddress(dot.address)}, DoH ${formatAddress(doh.address)}, health ${
-      formatAddress(health.address)
-    }`
+    `listening: DoT ${formatAddress(dot.address)}, DoH ${formatAddress(doh.address)}${
+      health === undefined ? "" : `, health ${formatAddress(health.address)}`
+    }${workerSuffix(worker)}`
   )
-  const cert = yield* certs.current
-  yield* Effect.logInfo(
-    tryItCommands(dot.address, doh.address, cert.source.startsWith("self-signed") ? config.dataDir : undefined)
-  )
+  if (Option.isNone(worker) || worker.value.slot === 1) {
+    const cert = yield* certs.current
+    yield* Effect.logInfo(
+      tryItCommands(dot.address, doh.address, cert.source.startsWith("self-signed") ? config.dataDir : undefined)
+    )
+  }
 }).pipe(Effect.annotateLogs({ service: "Serve" }))
+
+const workerSuffix = (worker: Option.Option<ClusterWorker["Type"]>) =>
+  Option.isSome(worker) ? ` (worker ${worker.value.slot}, pid ${process.pid})` : ""
 
 /**
  * TLS offload mode (SPEC.md §2 `TLS_OFFLOAD`): health, cleartext DoT and cleartext DoH (HTTP/1.1 and
@@ -49,14 +59,18 @@ export const Serve = Effect.gen(function*() {
  * ticket rotation (nothing here asks for `CertStore` or `TlsSessions`).
  */
 export const ServeOffload = Effect.gen(function*() {
-  const health = yield* HealthServer
+  const worker = yield* Effect.serviceOption(ClusterWorker)
+  const health = Option.isNone(worker) ? yield* HealthServer : undefined
   const dot = yield* DotCleartextServer
   const doh = yield* DohCleartextServer
   yield* startServing(doh.drain)
+  if (Option.isSome(worker)) yield* WorkerLink.pipe(Effect.provideService(ClusterWorker, worker.value))
   yield* Effect.logInfo(
     `listening (TLS offload, cleartext): DoT ${formatAddress(dot.address)}, DoH ${
       formatAddress(doh.address)
-    } (HTTP/1.1 and h2c), health ${formatAddress(health.address)}`
+    } (HTTP/1.1 and h2c)${health === undefined ? "" : `, health ${formatAddress(health.address)}`}${
+      workerSuffix(worker)
+    }`
   )
 }).pipe(Effect.annotateLogs({ service: "Serve" }))
 

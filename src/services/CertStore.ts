@@ -71,8 +71,22 @@ export class CertStore extends Effect.Service<CertStore>()("vigil/CertStore", {
         Effect.annotateLogs({ service: "CertStore" })
       )
 
+    /**
+     * Serves `pair` without the checks of `offer`: a worker of `WORKERS=N` takes the certificate its
+     * primary accepted (the primary logs the renewal; a worker only at debug).
+     */
+    const adopt = (pair: CertKeyPair) =>
+      SubscriptionRef.modify(
+        ref,
+        (current) => current.fingerprint === pair.fingerprint ? [false, current] as const : [true, pair] as const
+      ).pipe(
+        Effect.tap((changed) => changed ? Effect.logDebug(`serving the certificate from ${pair.source}`) : Effect.void),
+        Effect.annotateLogs({ service: "CertStore" })
+      )
+
     return {
       current: SubscriptionRef.get(ref),
+      adopt,
       /** the current certificate now and every later one */
       changes: ref.changes as Stream.Stream<CertKeyPair>,
       offer,

@@ -105,6 +105,8 @@ export interface ServerConfigShape {
   /** `PROFILE_DNS_RESOLVES`, `PROFILE_DURATION_MS`: profiler mode */
   readonly profileDnsResolves: boolean
   readonly profileDuration: Duration.Duration
+  /** `WORKERS`: worker processes sharing the ports (node:cluster); 1 = a single process */
+  readonly workers: number
 }
 
 /** An address range of `PROXY_TRUSTED` (`10.0.0.0/8`, `::1/128`; a bare address is a single host). */
@@ -239,7 +241,8 @@ const defaults = (): ServerConfigShape => ({
   rateLimitV4Prefix: 24,
   rateLimitV6Prefix: 56,
   profileDnsResolves: false,
-  profileDuration: Duration.millis(60000)
+  profileDuration: Duration.millis(60000),
+  workers: 1
 })
 
 /** Every invalid or missing variable, reported together. */
@@ -496,7 +499,8 @@ export const serverConfig = (resolvConf = "/etc/resolv.conf"): Config.Config<Ser
     rateLimitV6Prefix: positiveInt("RATE_LIMIT_V6_PREFIX", 56, 16, 128),
     profileDnsResolves: bool("PROFILE_DNS_RESOLVES"),
     profileDuration: millis("PROFILE_DURATION_MS", 60000),
-    minConns: positiveInt("MINCONNS", 50, 1, 1_000_000)
+    minConns: positiveInt("MINCONNS", 50, 1, 1_000_000),
+    workers: positiveInt("WORKERS", os.availableParallelism(), 1, 1024)
   }).pipe(
     Config.validate({
       message: "MINCONNS: must not be above MAXCONNS",

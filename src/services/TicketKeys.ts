@@ -1,5 +1,6 @@
 import { Clock, Duration, Effect, Option, Redacted, Schedule, type Scope } from "effect"
 import { createHash, hkdfSync, randomBytes } from "node:crypto"
+import { ClusterWorker } from "./ClusterWorker.js"
 import { ServerConfig } from "./ServerConfig.js"
 import { tlsSessionStats } from "./TlsSessions/Stats.js"
 
@@ -39,8 +40,8 @@ export interface TicketKeyTarget {
   readonly setTicketKeys: (keys: Buffer) => void
 }
 
-/** Where the seed of the ticket keys came from. */
-export type TicketSeedSource = "TOP_SECRET_512_B64" | "TLS_PSK" | "random"
+/** Where the seed of the ticket keys came from (`cluster`: the primary's random seed, shared by its workers). */
+export type TicketSeedSource = "TOP_SECRET_512_B64" | "TLS_PSK" | "cluster" | "random"
 
 /**
  * Session-ticket keys (SPEC.md §5, PROTOCOLS.md §2): derived from the fleet secret and the current
@@ -53,12 +54,17 @@ export class TicketKeys extends Effect.Service<TicketKeys>()("vigil/TicketKeys",
   effect: Effect.gen(function*() {
     const config = yield* ServerConfig
     const periodMs = Math.max(1, Math.floor(Duration.toMillis(config.ticketRotation)))
+    const clusterSeed = Option.flatMap(yield* Effect.serviceOption(ClusterWorker), (w) => w.ticketSeed)
     const { seed, source } = Option.match(config.ticketSecret, {
       onSome: (s) => ({ seed: Redacted.value(s), source: "TOP_SECRET_512_B64" as TicketSeedSource }),
       onNone: () =>
         Option.match(config.tlsPsk, {
           onSome: (s) => ({ seed: Redacted.value(s), source: "TLS_PSK" as TicketSeedSource }),
-          onNone: () => ({ seed: new Uint8Array(randomBytes(64)), source: "random" as TicketSeedSource })
+          onNone: () =>
+            Option.match(clusterSeed, {
+              onSome: (s) => ({ seed: Redacted.value(s), source: "cluster" as TicketSeedSource }),
+              onNone: () => ({ seed: new Uint8Array(randomBytes(64)), source: "random" as TicketSeedSource })
+            })
         })
     })
     if (source === "random") {

@@ -1,4 +1,5 @@
 import { Data, Effect, Option, Redacted, Ref, Stream } from "effect"
+import cluster from "node:cluster"
 import type * as net from "node:net"
 import * as tls from "node:tls"
 import type { CertKeyPair } from "./CertFetcher.js"
@@ -143,7 +144,12 @@ export class TlsServerRegistry extends Effect.Service<TlsServerRegistry>()("vigi
         Stream.drop(1),
         Stream.runForEach((pair) =>
           setSecureContext(pair).pipe(
-            Effect.zipRight(Effect.logInfo(`now serving certificate valid until ${pair.notAfter.toISOString()}`))
+            // a worker of WORKERS=N: its primary logs the renewal once for all of them
+            Effect.zipRight(
+              (cluster.isWorker ? Effect.logDebug : Effect.logInfo)(
+                `now serving certificate valid until ${pair.notAfter.toISOString()}`
+              )
+            )
           )
         ),
         Effect.annotateLogs({ service: "TlsServerRegistry" }),

@@ -172,6 +172,17 @@ describe("ServerConfig", () => {
       expect(m.message).toContain("MINCONNS: must not be above MAXCONNS")
     }))
 
+  it.effect("WORKERS: the number of CPUs by default, a whole number from 1, the error names it", () =>
+    Effect.gen(function*() {
+      expect((yield* load({})).workers).toBe(os.availableParallelism())
+      expect((yield* load({ WORKERS: "1" })).workers).toBe(1)
+      expect((yield* load({ WORKERS: "4" })).workers).toBe(4)
+      for (const bad of ["0", "-2", "two", "1.5"]) {
+        const e = yield* Effect.flip(load({ WORKERS: bad }))
+        expect(e.problems.map((p) => p.split(":")[0])).toEqual(["WORKERS"])
+      }
+    }))
+
   it.effect("reads the mode, offload and proxy variables; booleans are only true/false/1/0", () =>
     Effect.gen(function*() {
       const d = yield* load({})

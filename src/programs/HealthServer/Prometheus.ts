@@ -1,4 +1,4 @@
-import { Counter, Gauge, type Histogram, Registry } from "prom-client"
+import { type Aggregator, Counter, Gauge, type Histogram, Registry } from "prom-client"
 import { REFUSAL_REASONS } from "../../services/Admission.js"
 import type { ListInfo } from "../../services/Blocklists.js"
 import type { Stats } from "../Stats.js"
@@ -59,12 +59,14 @@ export const makeExposition = (upstreamLatency: Histogram) => {
         }
       }
     })
-  const gauge = (name: string, help: string, labelNames: ReadonlyArray<string>, read: Read) =>
+  // `aggregator`: how the primary of WORKERS=N combines the workers' values (counters are summed)
+  const gauge = (name: string, help: string, labelNames: ReadonlyArray<string>, read: Read, aggregator?: Aggregator) =>
     new Gauge({
       name,
       help,
       labelNames,
       registers: [registry],
+      ...(aggregator === undefined ? {} : { aggregator }),
       collect(this: Gauge) {
         this.reset()
         if (current === undefined) return
@@ -137,14 +139,15 @@ export const makeExposition = (upstreamLatency: Histogram) => {
     byKind((c) => c.timedOut)
   )
   counter("vigil_tls_client_errors_total", "TLS handshakes that failed.", ["kind"], byKind((c) => c.tlsErrors))
-  gauge("vigil_connection_limit", "maxConnections applied to every listener.", [], (s) => s.limit.limit)
+  gauge("vigil_connection_limit", "maxConnections applied to every listener.", [], (s) => s.limit.limit, "max")
   gauge(
     "vigil_overloaded",
     "1 while the machine is overloaded (/ready is 503).",
     [],
-    (s) => (s.limit.overloaded ? 1 : 0)
+    (s) => (s.limit.overloaded ? 1 : 0),
+    "max"
   )
-  gauge("vigil_load_pressure", "Accumulated load pressure of the adaptive limit.", [], (s) => s.limit.adj)
+  gauge("vigil_load_pressure", "Accumulated load pressure of the adaptive limit.", [], (s) => s.limit.adj, "max")
   gauge(
     "vigil_system_load_ratio",
     "Load average per CPU at the last sample of the adaptive limit.",
@@ -157,7 +160,8 @@ export const makeExposition = (upstreamLatency: Histogram) => {
         { window: "15m" },
         l.loadavg[2] / cpus
       ]]
-    }
+    },
+    "max"
   )
   gauge(
     "vigil_system_memory_bytes",
@@ -166,7 +170,8 @@ export const makeExposition = (upstreamLatency: Histogram) => {
     (s) => {
       const l = s.limit.sample
       return l === undefined ? undefined : [[{ state: "free" }, l.freeMem], [{ state: "total" }, l.totalMem]]
-    }
+    },
+    "max"
   )
 
   // TLS sessions
@@ -253,13 +258,15 @@ export const makeExposition = (upstreamLatency: Histogram) => {
     "vigil_certificate_expiry_seconds",
     "Seconds until the served certificate expires (negative once it has).",
     [],
-    (s) => s.certificate?.secondsLeft
+    (s) => s.certificate?.secondsLeft,
+    "min"
   )
   gauge(
     "vigil_certificate_not_after_timestamp_seconds",
     "Expiry of the served certificate, Unix time.",
     [],
-    (s) => s.certificate === undefined ? undefined : Math.floor(s.certificate.notAfter.getTime() / 1000)
+    (s) => s.certificate === undefined ? undefined : Math.floor(s.certificate.notAfter.getTime() / 1000),
+    "min"
   )
   counter(
     "vigil_certificate_renewals_total",
@@ -339,30 +346,34 @@ export const makeExposition = (upstreamLatency: Histogram) => {
     [],
     (s) => s.blocklists.stats.unknownSelectors
   )
-  gauge("vigil_blocklist_names", "Distinct names per list.", ["list"], (s) => listSamples(s, (l) => l.names))
+  gauge("vigil_blocklist_names", "Distinct names per list.", ["list"], (s) => listSamples(s, (l) => l.names), "max")
   gauge(
     "vigil_blocklist_invalid_lines",
     "Lines of the last load of each list that could not be read as a host name.",
     ["list"],
-    (s) => listSamples(s, (l) => l.invalid)
+    (s) => listSamples(s, (l) => l.invalid),
+    "max"
   )
   gauge(
     "vigil_blocklist_load_ok",
     "1 when the last load of the list succeeded (a failed download keeping the stored copy is 0).",
     ["list"],
-    (s) => listSamples(s, (l) => (l.error === undefined ? 1 : 0))
+    (s) => listSamples(s, (l) => (l.error === undefined ? 1 : 0)),
+    "min"
   )
   gauge(
     "vigil_blocklist_last_load_timestamp_seconds",
     "When the lists were last loaded (start-up or refresh), Unix time.",
     [],
-    (s) => (s.blocklists.generation === 0 ? undefined : s.blocklists.lastLoadAt / 1000)
+    (s) => (s.blocklists.generation === 0 ? undefined : s.blocklists.lastLoadAt / 1000),
+    "min"
   )
   gauge(
     "vigil_blocklist_last_load_success",
     "1 when every list loaded at the last load, 0 when one failed.",
     [],
-    (s) => (s.blocklists.generation === 0 ? undefined : s.blocklists.lastLoadOk ? 1 : 0)
+    (s) => (s.blocklists.generation === 0 ? undefined : s.blocklists.lastLoadOk ? 1 : 0),
+    "min"
   )
   counter("vigil_blocklist_refreshes_total", "Scheduled list refreshes.", [], (s) => s.blocklists.stats.refreshes)
   counter(
@@ -379,8 +390,8 @@ export const makeExposition = (upstreamLatency: Histogram) => {
   )
 
   // process
-  gauge("vigil_uptime_seconds", "Seconds since the server started.", [], (s) => s.uptimeSeconds)
-  gauge("vigil_start_time_seconds", "Start of the server, Unix time.", [], (s) => s.startedAt / 1000)
+  gauge("vigil_uptime_seconds", "Seconds since the server started.", [], (s) => s.uptimeSeconds, "max")
+  gauge("vigil_start_time_seconds", "Start of the server, Unix time.", [], (s) => s.startedAt / 1000, "min")
   gauge("process_resident_memory_bytes", "Resident memory size in bytes.", [], (s) => s.rssBytes)
 
   // one reading at a time: `current` is what every collect callback of a render reads
@@ -394,5 +405,15 @@ export const makeExposition = (upstreamLatency: Histogram) => {
     return out
   }
 
-  return { contentType: registry.contentType, render }
+  /** the same reading as prom-client JSON, for the primary of WORKERS=N to aggregate */
+  const json = (s: Stats) => {
+    const out = queue.then(() => {
+      current = s
+      return registry.getMetricsAsJSON()
+    })
+    queue = out.catch(() => undefined)
+    return out
+  }
+
+  return { contentType: registry.contentType, render, json }
 }
