@@ -2,6 +2,7 @@ import { NodeHttpClient } from "@effect/platform-node"
 import { Clock, Data, Deferred, Duration, Effect, FiberId, FiberSet, Option, Redacted, Stream } from "effect"
 import cluster, { type Worker } from "node:cluster"
 import { randomBytes } from "node:crypto"
+import * as fs from "node:fs/promises"
 import * as http from "node:http"
 import {
   AggregatorRegistry,
@@ -11,7 +12,8 @@ import {
   type MetricValue,
   Registry
 } from "prom-client"
-import { downloadAll } from "../services/Blocklists/Download.js"
+import { RETRY_AFTER_FAILURE, urlSources } from "../services/Blocklists.js"
+import { blocklistPath, downloadBlocklist } from "../services/Blocklists/Download.js"
 import type { CertKeyPair } from "../services/CertFetcher.js"
 import type { CertStore } from "../services/CertStore.js"
 import { isToPrimary, type ToWorker, type WireCert, type WorkerReport } from "../services/ClusterWorker/Messages.js"
@@ -98,14 +100,32 @@ export const runPrimary = (certs: Option.Option<CertStore>) =>
       )
     }
 
-    const urls = config.blocklists.filter((l) => /^https?:\/\//i.test(l.source))
-    if (urls.length > 0) {
-      yield* downloadAll(config.dataDir, urls).pipe(
-        Effect.provide(NodeHttpClient.layer),
-        Effect.tap((stored) => Effect.logInfo(`downloaded ${stored.length} blocklists for the workers`)),
-        Effect.catchAll((e) => Effect.logWarning(`${e.message}; the workers fetch what is missing themselves`))
-      )
-    }
+    // URL blocklists are fetched here, once per host: at start (a stored copy still fresh is kept) and every
+    // BLOCKLIST_REFRESH; the workers load the stored copies, and again when told
+    const urls = urlSources(config)
+    const fetchLists = (refetch: boolean) =>
+      Effect.forEach(urls, ({ list, store }) =>
+        Effect.gen(function*() {
+          const file = blocklistPath(config.dataDir, store.name)
+          const now = yield* Clock.currentTimeMillis
+          const mtime = yield* Effect.promise(() => fs.stat(file).then((s) => s.mtimeMs, () => undefined))
+          if (!refetch && mtime !== undefined && now - mtime < Duration.toMillis(config.blocklistRefresh)) {
+            return undefined
+          }
+          return yield* downloadBlocklist(config.dataDir, store).pipe(
+            Effect.as(undefined),
+            Effect.catchAll((e) =>
+              Effect.logWarning(`${e.message}; the workers keep the stored copy`).pipe(
+                Effect.as({ name: list, error: e.message })
+              )
+            )
+          )
+        })).pipe(
+          Effect.map((r) => r.filter((f) => f !== undefined)),
+          Effect.provide(NodeHttpClient.layer),
+          Effect.annotateLogs({ service: "Blocklists" })
+        )
+    const listsOk = urls.length === 0 || (yield* fetchLists(false)).length === 0
 
     let stopping = false
     let startupDone = false
@@ -336,6 +356,23 @@ export const runPrimary = (certs: Option.Option<CertStore>) =>
 
     for (const slot of slots) yield* Effect.forkScoped(supervise(slot))
     yield* Deferred.await(allListening)
+    if (urls.length > 0) {
+      // the refresh schedule of the host's URL blocklists; after a failure the next try comes sooner
+      yield* Effect.gen(function*() {
+        let ok = listsOk
+        for (;;) {
+          yield* Effect.sleep(ok ? config.blocklistRefresh : Duration.min(config.blocklistRefresh, RETRY_AFTER_FAILURE))
+          const failed = yield* fetchLists(true)
+          ok = failed.length === 0
+          const told = slots.filter((s) => s.initialized && send(s, { type: "vigil:blocklists", failed }))
+          yield* Effect.logInfo(
+            `blocklists refreshed${
+              ok ? "" : ` (${failed.length} failed, kept their stored copy)`
+            }; ${told.length} workers reload them`
+          )
+        }
+      }).pipe(Effect.forkScoped)
+    }
     yield* Effect.logInfo(
       `${config.workers} workers listening (pids ${slots.map((s) => s.pid).join(", ")}); health ${
         formatAddress(health)

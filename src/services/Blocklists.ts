@@ -1,12 +1,13 @@
 import { HttpClient } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
-import { Clock, Duration, Effect, Option } from "effect"
+import { Clock, Duration, Effect, Option, Stream } from "effect"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import { forEachChainName } from "./Blocklists/Answer.js"
 import { type CompiledBlocklists, makeBuilder } from "./Blocklists/Compiled.js"
 import { type BlocklistSource, downloadBlocklist } from "./Blocklists/Download.js"
 import { parseLine, type ParseSink } from "./Blocklists/Parse.js"
+import { ClusterWorker } from "./ClusterWorker.js"
 import { ServerConfig } from "./ServerConfig.js"
 
 export { blockAnswer, EDE_BLOCKED, EDE_FILTERED } from "./Blocklists/Answer.js"
@@ -17,6 +18,25 @@ export const PASS = 0
 export const DENIED = -1
 /** the name is on `ALLOWLIST`: never blocked, not even through its CNAME chain */
 export const ALLOWED = -2
+
+/**
+ * The lists that come from URLs, with the name their copy is stored under in `DATA_DIR/blocklists`
+ * (`BLOCKLISTS` by name; `ALLOWLIST`/`DENYLIST` as `_allowlist`/`_denylist`): what a cluster primary
+ * fetches for its workers.
+ */
+export const urlSources = (config: {
+  readonly blocklists: ReadonlyArray<BlocklistSource>
+  readonly allowlist: Option.Option<string>
+  readonly denylist: Option.Option<string>
+}): ReadonlyArray<{ readonly list: string; readonly store: BlocklistSource }> =>
+  [
+    ...config.blocklists.map((l) => ({ list: l.name, store: l })),
+    ...Option.toArray(config.allowlist).map((source) => ({
+      list: "allowlist",
+      store: { name: "_allowlist", source }
+    })),
+    ...Option.toArray(config.denylist).map((source) => ({ list: "denylist", store: { name: "_denylist", source } }))
+  ].filter((l) => isUrl(l.store.source))
 
 /** After a refresh in which a list could not be fetched, the next try comes this soon (or at the period). */
 export const RETRY_AFTER_FAILURE = Duration.minutes(15)
@@ -87,6 +107,9 @@ const setImmediateYield = Effect.async<void>((resume) => {
 
 const isUrl = (source: string) => /^https?:\/\//i.test(source)
 
+/** How `load` treats the stored copy of a URL list: used while fresh, used whatever its age, or fetched anew. */
+type LoadMode = "fresh" | "stored" | "refetch"
+
 /** Adds every name of `text` to list `list` of the builder, yielding to the event loop between slices. */
 const feed = (text: string, add: (name: string) => void) =>
   Effect.gen(function*() {
@@ -129,6 +152,7 @@ export class Blocklists extends Effect.Service<Blocklists>()("vigil/Blocklists",
   scoped: Effect.gen(function*() {
     const config = yield* ServerConfig
     const http = yield* HttpClient.HttpClient
+    const worker = yield* Effect.serviceOption(ClusterWorker)
     const listNames = config.blocklists.map((l) => l.name)
     const index = new Map(listNames.map((name, i) => [name, i]))
     const maskOfNames = (names: ReadonlyArray<string>) =>
@@ -170,8 +194,12 @@ export class Blocklists extends Effect.Service<Blocklists>()("vigil/Blocklists",
     let lastLoadAt = 0
     let lastLoadOk = true
 
-    /** The text of one list: a local file read as it is; a URL from its stored copy while fresh, else fetched. */
-    const readList = (list: BlocklistSource, storeName: string, refetch: boolean) =>
+    /**
+     * The text of one list: a local file read as it is; a URL from its stored copy while fresh (`fresh`),
+     * whatever its age (`stored`: a worker, whose primary refreshes DATA_DIR), else fetched (`refetch`, or
+     * no usable copy).
+     */
+    const readList = (list: BlocklistSource, storeName: string, mode: LoadMode) =>
       Effect.gen(function*() {
         if (!isUrl(list.source)) {
           const text = yield* Effect.tryPromise(() => fs.readFile(list.source, "utf8"))
@@ -180,7 +208,9 @@ export class Blocklists extends Effect.Service<Blocklists>()("vigil/Blocklists",
         const stored = path.join(config.dataDir, "blocklists", `${storeName}.txt`)
         const now = yield* Clock.currentTimeMillis
         const mtime = yield* Effect.promise(() => fs.stat(stored).then((s) => s.mtimeMs, () => undefined))
-        if (!refetch && mtime !== undefined && now - mtime < Duration.toMillis(config.blocklistRefresh)) {
+        const fresh = mtime !== undefined &&
+          (mode === "stored" || (mode === "fresh" && now - mtime < Duration.toMillis(config.blocklistRefresh)))
+        if (fresh) {
           const text = yield* Effect.tryPromise(() => fs.readFile(stored, "utf8"))
           return { text, origin: "stored" as const, error: undefined }
         }
@@ -203,11 +233,11 @@ export class Blocklists extends Effect.Service<Blocklists>()("vigil/Blocklists",
     const loadInto = (
       list: BlocklistSource,
       storeName: string,
-      refetch: boolean,
+      mode: LoadMode,
       add: (name: string) => void,
       size: () => number
     ) =>
-      readList(list, storeName, refetch).pipe(
+      readList(list, storeName, mode).pipe(
         Effect.flatMap(({ error, origin, text }) =>
           feed(text, add).pipe(
             Effect.map(({ invalid, skipped }): ListInfo => ({
@@ -230,11 +260,11 @@ export class Blocklists extends Effect.Service<Blocklists>()("vigil/Blocklists",
       )
 
     /** Builds a one-list structure (the allowlist or the denylist). */
-    const loadSingle = (list: BlocklistSource, storeName: string, refetch: boolean) =>
+    const loadSingle = (list: BlocklistSource, storeName: string, mode: LoadMode) =>
       Effect.gen(function*() {
         const builder = makeBuilder([list.name])
         let count = 0
-        const info = yield* loadInto(list, storeName, refetch, (n) => {
+        const info = yield* loadInto(list, storeName, mode, (n) => {
           builder.add(0, n)
           count++
         }, () => count)
@@ -242,32 +272,40 @@ export class Blocklists extends Effect.Service<Blocklists>()("vigil/Blocklists",
         return { compiled, info: { ...info, names: compiled.size } }
       })
 
-    /** Loads every list, compiles, and puts the result in place in one step. */
-    const load = (refetch: boolean) =>
+    /**
+     * Loads every list, compiles, and puts the result in place in one step. `failedElsewhere`: lists whose
+     * download failed in the cluster primary (a worker loads their stored, previous copy).
+     */
+    const load = (mode: LoadMode, failedElsewhere: ReadonlyMap<string, string> = new Map()) =>
       Effect.gen(function*() {
         const started = yield* Clock.currentTimeMillis
         const builder = makeBuilder(listNames)
         const loaded: Array<ListInfo> = []
         for (const [i, list] of config.blocklists.entries()) {
-          loaded.push(yield* loadInto(list, list.name, refetch, (n) => builder.add(i, n), () => 0))
+          loaded.push(yield* loadInto(list, list.name, mode, (n) => builder.add(i, n), () => 0))
         }
         const nextLists = builder.finish()
         const nextInfos = loaded.map((info, i) => ({ ...info, names: nextLists.listSizes[i] ?? 0 }))
         const nextAllow = allowSource === undefined
           ? undefined
-          : yield* loadSingle({ name: "allowlist", source: allowSource }, "_allowlist", refetch)
+          : yield* loadSingle({ name: "allowlist", source: allowSource }, "_allowlist", mode)
         const nextDeny = denySource === undefined
           ? undefined
-          : yield* loadSingle({ name: "denylist", source: denySource }, "_denylist", refetch)
+          : yield* loadSingle({ name: "denylist", source: denySource }, "_denylist", mode)
+        const marked = (info: ListInfo): ListInfo => {
+          const error = failedElsewhere.get(info.name)
+          return error === undefined || info.error !== undefined ? info : { ...info, origin: "stale", error }
+        }
         const all = [...nextInfos, ...(nextAllow ? [nextAllow.info] : []), ...(nextDeny ? [nextDeny.info] : [])]
+          .map(marked)
         const ok = all.every((info) => info.error === undefined)
         // the swap: one synchronous step, between two queries
         lists = nextLists
         allow = nextAllow?.compiled
         deny = nextDeny?.compiled
-        infos = nextInfos
-        allowInfo = nextAllow?.info
-        denyInfo = nextDeny?.info
+        infos = nextInfos.map(marked)
+        allowInfo = nextAllow === undefined ? undefined : marked(nextAllow.info)
+        denyInfo = nextDeny === undefined ? undefined : marked(nextDeny.info)
         generation++
         lastLoadAt = yield* Clock.currentTimeMillis
         lastLoadOk = ok
@@ -280,8 +318,22 @@ export class Blocklists extends Effect.Service<Blocklists>()("vigil/Blocklists",
         return ok
       }).pipe(logAnnotation)
 
-    if (active || allowSource !== undefined) {
-      let ok = yield* load(false)
+    if ((active || allowSource !== undefined) && Option.isSome(worker)) {
+      // a worker of WORKERS=N: the primary fetches into DATA_DIR on the schedule (once per host) and says
+      // when; the worker loads the stored copies
+      yield* load("stored")
+      yield* worker.value.blocklistReloads.pipe(
+        Stream.runForEach((failed) =>
+          Effect.gen(function*() {
+            stats.refreshes++
+            if (failed.length > 0) stats.refreshFailures++
+            yield* load("stored", new Map(failed.map((f) => [f.name, f.error])))
+          })
+        ),
+        Effect.forkScoped
+      )
+    } else if (active || allowSource !== undefined) {
+      let ok = yield* load("fresh")
       yield* Effect.gen(function*() {
         for (;;) {
           const wait = ok
@@ -289,7 +341,7 @@ export class Blocklists extends Effect.Service<Blocklists>()("vigil/Blocklists",
             : Duration.min(config.blocklistRefresh, RETRY_AFTER_FAILURE)
           yield* Effect.sleep(wait)
           stats.refreshes++
-          ok = yield* load(true)
+          ok = yield* load("refetch")
           if (!ok) {
             stats.refreshFailures++
             yield* Effect.logWarning(
@@ -379,7 +431,7 @@ export class Blocklists extends Effect.Service<Blocklists>()("vigil/Blocklists",
       /** names of the lists in `mask`, for the answer's Extended DNS Error text */
       namesOf: (mask: number) => listNames.filter((_, i) => (mask & (1 << i)) !== 0),
       /** loads and compiles every list again now (what the schedule does) */
-      refresh: load(true),
+      refresh: load("refetch"),
       read: (): BlocklistsReading => ({
         lists: infos,
         allowlist: allowInfo,

@@ -21,6 +21,8 @@ export interface ClusterWorkerShape {
   readonly certs: Stream.Stream<CertKeyPair>
   /** ids of the primary's requests for a `WorkerReport` */
   readonly statsRequests: Stream.Stream<number>
+  /** the primary refreshed the blocklists in DATA_DIR (the lists whose download failed, with why) */
+  readonly blocklistReloads: Stream.Stream<ReadonlyArray<{ readonly name: string; readonly error: string }>>
   readonly send: (message: ToPrimary) => Effect.Effect<void>
 }
 
@@ -41,6 +43,7 @@ export const ClusterWorkerLive: Layer.Layer<ClusterWorker, CertError> = Layer.sc
     const init = yield* Deferred.make<Extract<ToWorker, { type: "vigil:init" }>>()
     const certs = yield* Queue.unbounded<WireCert>()
     const requests = yield* Queue.unbounded<number>()
+    const reloads = yield* Queue.sliding<ReadonlyArray<{ readonly name: string; readonly error: string }>>(1)
     const onMessage = (m: unknown) => {
       if (!isToWorker(m)) return
       switch (m.type) {
@@ -52,6 +55,9 @@ export const ClusterWorkerLive: Layer.Layer<ClusterWorker, CertError> = Layer.sc
           return
         case "vigil:stats":
           Queue.unsafeOffer(requests, m.id)
+          return
+        case "vigil:blocklists":
+          Queue.unsafeOffer(reloads, m.failed)
           return
       }
     }
@@ -90,6 +96,7 @@ export const ClusterWorkerLive: Layer.Layer<ClusterWorker, CertError> = Layer.sc
         Stream.filterMap((o) => o)
       ),
       statsRequests: Stream.fromQueue(requests),
+      blocklistReloads: Stream.fromQueue(reloads),
       send
     }
   })

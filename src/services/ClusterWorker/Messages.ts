@@ -20,6 +20,14 @@ export type ToWorker =
   | { readonly type: "vigil:cert"; readonly cert: WireCert }
   /** asks for readiness and counters */
   | { readonly type: "vigil:stats"; readonly id: number }
+  /**
+   * the primary refreshed the blocklists in DATA_DIR: load the stored copies again; `failed` names the
+   * lists whose download failed (their stored copy is the previous list), with why
+   */
+  | {
+    readonly type: "vigil:blocklists"
+    readonly failed: ReadonlyArray<{ readonly name: string; readonly error: string }>
+  }
 
 /** One worker's answer to `vigil:stats`. */
 export interface WorkerReport {
