@@ -38,4 +38,15 @@ describe("TLS record sizing policy (SPEC.md §5)", () => {
     expect(sizer.next(4_500 + 999, 10)).toBe(BURST_RECORD_SIZE)
     expect(sizer.next(4_500 + 999 + 1_000, 10)).toBe(RECORD_SIZE)
   })
+
+  it("peeks at the size of the next write without counting it", () => {
+    const sizer = makeRecordSizer()
+    expect(sizer.peek(0)).toBe(RECORD_SIZE)
+    expect(sizer.next(0, 2_000_000)).toBe(BURST_RECORD_SIZE)
+    expect(sizer.peek(500)).toBe(BURST_RECORD_SIZE)
+    expect(sizer.peek(999)).toBe(BURST_RECORD_SIZE)
+    // a second without writes: the next one is small again
+    expect(sizer.peek(1_000)).toBe(RECORD_SIZE)
+    expect(sizer.next(1_000, 10)).toBe(RECORD_SIZE)
+  })
 })

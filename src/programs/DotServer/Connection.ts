@@ -40,53 +40,97 @@ export const admitQuery = (admission: Admission) => (message: Buffer, address: s
   return errorAnswer(message, Rcode.REFUSED, typeof peek === "number" ? undefined : peek.questionEnd)
 }
 
-/** The `_writev` of a stream, which coalesces buffered writes into one (one TLS record up to 16 KiB). */
-interface Writev {
-  _writev: unknown
-}
+/** Bytes an answer queue may hold before reading pauses (as a socket's `writableHighWaterMark`). */
+const QUEUE_HIGH_WATER = 16_384
 
 /**
- * Writes answers to a TLS socket in records of the size `makeRecordSizer` asks for: the answers that
- * are ready in one turn of the event loop are joined, then written either whole (16 KiB records) or in
- * pieces of at most `RECORD_SIZE`, each its own write; while small, the socket's `_writev` is off so
- * that Node does not join buffered pieces back into one record.
+ * Writes answers to a TLS socket in records of the size `makeRecordSizer` asks for (SPEC.md §5). The TLS
+ * layer keeps its 16 KiB records; the writer decides what each `SSL_write` holds. While the connection is
+ * small, one write is in flight at a time and holds at most `RECORD_SIZE` bytes (answers that came in the
+ * meantime are packed together up to that size): one write, one record. In a burst, whatever is queued
+ * goes at once and Node joins what it buffers (16 KiB records).
  */
-const makeRecordWriter = (socket: net.Socket, now: () => number, flushed: () => void) => {
+const makeRecordWriter = (socket: net.Socket, now: () => number, drained: () => void) => {
   const sizer = makeRecordSizer()
-  let out: Array<Buffer> = []
-  let outBytes = 0
-  let small = true
-  const flush = () => {
-    const data = out.length === 1 ? out[0]! : Buffer.concat(out, outBytes)
-    out = []
-    outBytes = 0
-    if (socket.destroyed) return
-    const size = sizer.next(now(), data.length)
-    if ((size === RECORD_SIZE) !== small) {
-      small = !small
-      if (small) (socket as unknown as Writev)._writev = null
-      else delete (socket as unknown as Partial<Writev>)._writev
+  let queue: Array<Buffer> = []
+  let queued = 0
+  let writing = false
+  let scheduled = false
+
+  /** Takes the first `max` bytes of the queue (whole answers joined, the last one possibly split). */
+  const take = (max: number): Buffer => {
+    const first = queue[0]!
+    if (first.length >= max || queue.length === 1) {
+      const n = Math.min(max, first.length)
+      if (n === first.length) queue.shift()
+      else queue[0] = first.subarray(n)
+      queued -= n
+      return n === first.length ? first : first.subarray(0, n)
     }
-    if (data.length <= size) socket.write(data)
-    else for (let i = 0; i < data.length; i += size) socket.write(data.subarray(i, i + size))
-    flushed()
+    const parts: Array<Buffer> = []
+    let n = 0
+    while (queue.length > 0 && n < max) {
+      const next = queue[0]!
+      if (n + next.length <= max) {
+        parts.push(next)
+        n += next.length
+        queue.shift()
+      } else {
+        parts.push(next.subarray(0, max - n))
+        queue[0] = next.subarray(max - n)
+        n = max
+      }
+    }
+    queued -= n
+    return Buffer.concat(parts, n)
   }
-  ;(socket as unknown as Writev)._writev = null
+
+  const afterWrite = () => {
+    writing = false
+    pump()
+  }
+
+  const pump = () => {
+    scheduled = false
+    if (socket.destroyed) {
+      queue = []
+      queued = 0
+      return
+    }
+    if (!writing && queued > 0) {
+      const t = now()
+      if (sizer.peek(t) === RECORD_SIZE) {
+        const chunk = take(RECORD_SIZE)
+        sizer.next(t, chunk.length)
+        writing = true
+        socket.write(chunk, afterWrite)
+      } else {
+        const all = queue.length === 1 ? queue[0]! : Buffer.concat(queue, queued)
+        sizer.next(t, all.length)
+        queue = []
+        queued = 0
+        socket.write(all)
+      }
+    }
+    if (queued <= QUEUE_HIGH_WATER) drained()
+  }
+
   return {
     write: (data: Buffer) => {
-      if (out.length === 0) queueMicrotask(flush)
-      out.push(data)
-      outBytes += data.length
+      queue.push(data)
+      queued += data.length
+      if (!writing && !scheduled) {
+        scheduled = true
+        queueMicrotask(pump)
+      }
     },
-    pending: () => out.length > 0
+    /** answers not yet handed to the socket */
+    pending: () => queued > 0 || writing,
+    /** reading should pause: the queue or the socket's buffer is full */
+    needDrain: () => queued > QUEUE_HIGH_WATER || socket.writableNeedDrain
   }
 }
 
-/**
- * One RFC 7766 connection, on a TLS socket (DoT) or a plain TCP socket (cleartext DoT under TLS
- * offload): split and pipelined queries, answers written as soon as each is ready (out of order), a
- * per-connection in-flight cap, idle timeout, half-close honoured (answers still go out after the FIN).
- */
 export const serveDotConnection = (socket: net.Socket, ctx: QueryContext, env: DotConnectionEnv): void => {
   const { logDebug } = env
   let inFlight = 0
@@ -97,17 +141,31 @@ export const serveDotConnection = (socket: net.Socket, ctx: QueryContext, env: D
   const finishIfDone = () => {
     if (ended && inFlight === 0 && backlog.length === 0 && !writer?.pending() && !socket.destroyed) socket.end()
   }
-  const pauseIfNeedDrain = () => {
-    if (socket.writableNeedDrain && !paused) {
-      paused = true
-      socket.pause()
-      socket.once("drain", resumeIfBelowCap)
-    }
-  }
   const writer = env.recordClock === undefined ? undefined : makeRecordWriter(socket, env.recordClock, () => {
-    pauseIfNeedDrain()
+    resumeIfBelowCap()
     finishIfDone()
   })
+  const needDrain = () => (writer === undefined ? socket.writableNeedDrain : writer.needDrain())
+  // the socket's own buffer (plain TCP, or a burst on TLS) says when it drained; the writer's queue calls
+  // back by itself
+  let awaitingDrain = false
+  const onSocketDrain = () => {
+    awaitingDrain = false
+    resumeIfBelowCap()
+  }
+  const awaitSocketDrain = () => {
+    if (!awaitingDrain && socket.writableNeedDrain) {
+      awaitingDrain = true
+      socket.once("drain", onSocketDrain)
+    }
+  }
+  const pauseIfNeedDrain = () => {
+    if (!paused && needDrain()) {
+      paused = true
+      socket.pause()
+    }
+    if (paused) awaitSocketDrain()
+  }
   const reply = (answer: Buffer | null) => {
     inFlight--
     if (socket.destroyed) return
@@ -119,10 +177,8 @@ export const serveDotConnection = (socket: net.Socket, ctx: QueryContext, env: D
     }
     const framed = frame(answer.length > MAX_MESSAGE ? errorAnswer(answer, Rcode.SERVFAIL) : answer)
     if (writer !== undefined) writer.write(framed)
-    else {
-      socket.write(framed)
-      pauseIfNeedDrain()
-    }
+    else socket.write(framed)
+    pauseIfNeedDrain()
     resumeIfBelowCap()
     finishIfDone()
   }
@@ -134,9 +190,12 @@ export const serveDotConnection = (socket: net.Socket, ctx: QueryContext, env: D
   }
   const resumeIfBelowCap = () => {
     while (backlog.length > 0 && inFlight < MAX_IN_FLIGHT_PER_CONNECTION) submit(backlog.shift()!)
-    if (paused && inFlight < MAX_IN_FLIGHT_PER_CONNECTION && socket.writableNeedDrain === false) {
-      paused = false
-      socket.resume()
+    if (paused && inFlight < MAX_IN_FLIGHT_PER_CONNECTION) {
+      if (needDrain()) awaitSocketDrain()
+      else {
+        paused = false
+        socket.resume()
+      }
     }
   }
   const reader = makeFrameReader((message) => {

@@ -7,9 +7,9 @@
  * Node (OpenSSL 3.0) cannot do this with `setMaxSendFragment`: lowering it also lowers OpenSSL's
  * `split_send_fragment`, which records are cut at and which only ever goes down, so a connection once
  * at 1149 never grows again. The sizing is therefore done by the writer: the TLS layer keeps its
- * default 16 KiB, and while a connection is "small" every write handed to it is at most 1149 bytes
- * and written on its own (one `SSL_write`, one record). `makeRecordSizer` is the policy; the DoT
- * connection writer applies it.
+ * default 16 KiB, and while a connection is "small" one write at a time is in flight, holding at most
+ * 1149 bytes (one `SSL_write`, one record). `makeRecordSizer` is the policy; the DoT connection writer
+ * (`DotServer/Connection.ts`) applies it.
  */
 
 /** Payload bytes per record while a connection is small. */
@@ -25,6 +25,8 @@ export const BURST_BYTES = 1_100_000
 export const BURST_WINDOW_MS = 1_000
 
 export interface RecordSizer {
+  /** The record size a write at `now` would get (nothing accounted). */
+  readonly peek: (now: number) => number
   /**
    * Accounts `bytes` about to be written at `now` (milliseconds) and returns the record size they are
    * to be written with: `RECORD_SIZE` or `BURST_RECORD_SIZE`.
@@ -39,6 +41,7 @@ export const makeRecordSizer = (): RecordSizer => {
   let windowBytes = 0
   let lastWrite = Number.NEGATIVE_INFINITY
   return {
+    peek: (now) => (now - lastWrite >= BURST_WINDOW_MS || !burst ? RECORD_SIZE : BURST_RECORD_SIZE),
     next: (now, bytes) => {
       if (now - lastWrite >= BURST_WINDOW_MS) {
         // idle for a second (or the first write): small again, a new window
