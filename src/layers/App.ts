@@ -13,28 +13,38 @@ import { QueryHandler } from "../services/QueryHandler.js"
 import { ServerConfig, ServerConfigLive, type ServerConfigShape } from "../services/ServerConfig.js"
 import { type SystemLoad, SystemLoadLive } from "../services/SystemLoad.js"
 import { TlsServerRegistry } from "../services/TlsServerRegistry.js"
-import { UpstreamLive } from "../services/Upstream.js"
+import { type Upstream, UpstreamLive } from "../services/Upstream.js"
 import { observedUpstream } from "../services/Upstream/Observed.js"
 import { LoggingLive } from "./Logging.js"
 
+/** The services behind the listeners, given a `ServerConfig`, with the upstreams of `upstream`. */
+export const servicesLayerWith = (upstream: Layer.Layer<Upstream, never, ServerConfig>) =>
+  Layer.mergeAll(
+    QueryHandler.Default,
+    AnswerCache.Default,
+    Blocklists.Default,
+    TlsServerRegistry.Default
+  ).pipe(
+    Layer.provideMerge(Layer.mergeAll(CertStore.Default, observedUpstream(upstream))),
+    Layer.provideMerge(Layer.mergeAll(CertFetcherLive, Metrics.Default))
+  )
+
 /** The services behind the listeners, given a `ServerConfig`. */
-export const ServicesLayer = Layer.mergeAll(
-  QueryHandler.Default,
-  AnswerCache.Default,
-  Blocklists.Default,
-  TlsServerRegistry.Default
-).pipe(
-  Layer.provideMerge(Layer.mergeAll(CertStore.Default, observedUpstream(UpstreamLive))),
-  Layer.provideMerge(Layer.mergeAll(CertFetcherLive, Metrics.Default))
-)
+export const ServicesLayer = servicesLayerWith(UpstreamLive)
 
 /**
  * Everything that resolves and serves, given a `ServerConfig` (to embed in another Effect app), with the
  * machine's load read from `systemLoad` (tests drive it; an embedder may read a container's limits): the
  * listeners run while the layer is alive, and its services stay reachable (stats, registry, cache).
  */
-export const dnsServerLayerWith = (systemLoad: Layer.Layer<SystemLoad>) =>
-  Layer.scopedDiscard(Serve).pipe(Layer.provide(systemLoad), Layer.provideMerge(ServicesLayer))
+export const dnsServerLayerWith = (
+  systemLoad: Layer.Layer<SystemLoad>,
+  upstream: Layer.Layer<Upstream, never, ServerConfig> = UpstreamLive
+) =>
+  Layer.scopedDiscard(Serve).pipe(
+    Layer.provide(systemLoad),
+    Layer.provideMerge(upstream === UpstreamLive ? ServicesLayer : servicesLayerWith(upstream))
+  )
 
 /** `dnsServerLayerWith` the machine's own load (`node:os`): the server of `main.ts`. */
 export const DnsServerLayer = dnsServerLayerWith(SystemLoadLive)
