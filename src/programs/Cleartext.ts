@@ -33,13 +33,15 @@ export const DotCleartextServer = Effect.gen(function*() {
   const handler = yield* QueryHandler
   const blocklists = yield* Blocklists
   const runFork = yield* FiberSet.makeRuntime<never, void, never>()
+  const clock = yield* Effect.clock
   const debug = LogLevel.lessThanEqual(config.logLevel, LogLevel.Debug)
   const env = {
     handle: handler.handle,
     idleMs: Duration.toMillis(config.workerTimeout),
     countTimeout: () => registry.countTimeout("dot-cleartext"),
     logDebug: debug ? (msg: string) => runFork(Effect.logDebug(msg)) : undefined,
-    recordClock: undefined
+    recordClock: undefined,
+    now: () => clock.unsafeCurrentTimeMillis()
   }
   const server = yield* Effect.acquireRelease(Effect.sync(plainServer), (s) => Effect.sync(() => s.close()))
   yield* registry.register("dot-cleartext", server)

@@ -49,7 +49,8 @@ export const DotServer = Effect.gen(function*() {
     idleMs,
     countTimeout: () => registry.countTimeout("dot"),
     logDebug: debug ? logDebug : undefined,
-    recordClock: () => clock.unsafeCurrentTimeMillis()
+    recordClock: () => clock.unsafeCurrentTimeMillis(),
+    now: () => clock.unsafeCurrentTimeMillis()
   }
 
   const serve = (socket: tls.TLSSocket) => {
