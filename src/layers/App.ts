@@ -19,12 +19,18 @@ import { ServerConfig, ServerConfigLive, type ServerConfigShape } from "../servi
 import { type SystemLoad, SystemLoadLive } from "../services/SystemLoad.js"
 import { TlsServerRegistry } from "../services/TlsServerRegistry.js"
 import { TlsSessions } from "../services/TlsSessions.js"
-import { UpstreamLive } from "../services/Upstream.js"
+import { type Upstream, UpstreamLive } from "../services/Upstream.js"
 import { observedUpstream } from "../services/Upstream/Observed.js"
 import { LoggingLive } from "./Logging.js"
 
-/** The services behind the listeners, given a `ServerConfig`, with certificates from `certFetcher`. */
-const servicesLayerWith = <E>(certFetcher: Layer.Layer<CertFetcher, E, ServerConfig>) =>
+/**
+ * The services behind the listeners, given a `ServerConfig`, with certificates from `certFetcher` and
+ * the upstreams of `upstream`.
+ */
+export const servicesLayerWith = <E>(
+  certFetcher: Layer.Layer<CertFetcher, E, ServerConfig>,
+  upstream: Layer.Layer<Upstream, never, ServerConfig> = UpstreamLive
+) =>
   Layer.mergeAll(
     QueryHandler.Default,
     AnswerCache.Default,
@@ -33,7 +39,7 @@ const servicesLayerWith = <E>(certFetcher: Layer.Layer<CertFetcher, E, ServerCon
     TlsServerRegistry.Default,
     TlsSessions.Default
   ).pipe(
-    Layer.provideMerge(Layer.mergeAll(CertStore.Default, observedUpstream(UpstreamLive))),
+    Layer.provideMerge(Layer.mergeAll(CertStore.Default, observedUpstream(upstream))),
     Layer.provideMerge(Layer.mergeAll(certFetcher, Metrics.Default))
   )
 
@@ -45,8 +51,14 @@ export const ServicesLayer = servicesLayerWith(CertFetcherLive)
  * machine's load read from `systemLoad` (tests drive it; an embedder may read a container's limits): the
  * listeners run while the layer is alive, and its services stay reachable (stats, registry, cache).
  */
-export const dnsServerLayerWith = (systemLoad: Layer.Layer<SystemLoad>) =>
-  Layer.scopedDiscard(Serve).pipe(Layer.provide(systemLoad), Layer.provideMerge(ServicesLayer))
+export const dnsServerLayerWith = (
+  systemLoad: Layer.Layer<SystemLoad>,
+  upstream: Layer.Layer<Upstream, never, ServerConfig> = UpstreamLive
+) =>
+  Layer.scopedDiscard(Serve).pipe(
+    Layer.provide(systemLoad),
+    Layer.provideMerge(upstream === UpstreamLive ? ServicesLayer : servicesLayerWith(CertFetcherLive, upstream))
+  )
 
 /** `dnsServerLayerWith` the machine's own load (`node:os`): the server of `main.ts`. */
 export const DnsServerLayer = dnsServerLayerWith(SystemLoadLive)

@@ -35,6 +35,7 @@ export const DotCleartextServer = Effect.gen(function*() {
   const blocklists = yield* Blocklists
   const admission = yield* Admission
   const runFork = yield* FiberSet.makeRuntime<never, void, never>()
+  const clock = yield* Effect.clock
   const debug = LogLevel.lessThanEqual(config.logLevel, LogLevel.Debug)
   const env = {
     handle: handler.handle,
@@ -42,7 +43,8 @@ export const DotCleartextServer = Effect.gen(function*() {
     countTimeout: () => registry.countTimeout("dot-cleartext"),
     logDebug: debug ? (msg: string) => runFork(Effect.logDebug(msg)) : undefined,
     recordClock: undefined,
-    admit: admission.rateLimited ? admitQuery(admission) : undefined
+    admit: admission.rateLimited ? admitQuery(admission) : undefined,
+    now: () => clock.unsafeCurrentTimeMillis()
   }
   const server = yield* Effect.acquireRelease(Effect.sync(plainServer), (s) => Effect.sync(() => s.close()))
   yield* registry.register("dot-cleartext", server)

@@ -54,7 +54,8 @@ export const DotServer = Effect.gen(function*() {
     countTimeout: () => registry.countTimeout("dot"),
     logDebug: debug ? logDebug : undefined,
     recordClock: () => clock.unsafeCurrentTimeMillis(),
-    admit: admission.rateLimited ? admitQuery(admission) : undefined
+    admit: admission.rateLimited ? admitQuery(admission) : undefined,
+    now: () => clock.unsafeCurrentTimeMillis()
   }
 
   const serve = (socket: tls.TLSSocket) => {

@@ -211,6 +211,8 @@ export class QueryHandler extends Effect.Service<QueryHandler>()("vigil/QueryHan
       handle,
       /** queries received and not yet answered */
       inFlight: () => inFlight,
+      /** distinct questions waiting for the upstream (each with its coalesced waiters) */
+      pendingQuestions: () => pending.size,
       stats: () => ({ ...stats }),
       answers: () => ({ dot: [...answers.dot], doh: [...answers.doh] })
     }

@@ -199,9 +199,16 @@ export class TlsServerRegistry extends Effect.Service<TlsServerRegistry>()("vigi
             counters.dropped++
             own.dropped++
           })
-          server.on("tlsClientError", () => {
+          server.on("tlsClientError", (e: NodeJS.ErrnoException, socket: net.Socket) => {
             counters.tlsErrors++
             own.tlsErrors++
+            // a client that did not finish its handshake within the handshake timeout is also timed out
+            if (e.code === "ERR_TLS_HANDSHAKE_TIMEOUT") {
+              counters.timedOut++
+              own.timedOut++
+            }
+            // Node (20) reports a handshake timeout but leaves the connection open: close it
+            socket.destroy()
           })
           servers.set(tracked.id, tracked)
           return tracked

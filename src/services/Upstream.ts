@@ -129,12 +129,22 @@ export const makeFromSpecs = (
       failover(upstreams, options.queryDeadlineMs ?? DEFAULT_QUERY_DEADLINE_MS)
   )
 
+/**
+ * The upstreams of `ServerConfig.upstreams`, with failover within the configured query deadline;
+ * `options.ca` replaces Node's CA store for tls:// and https:// upstreams (tests, private resolvers).
+ */
+export const upstreamFromConfig = (
+  options: Pick<UpstreamOptions, "ca"> = {}
+): Layer.Layer<Upstream, never, ServerConfig> =>
+  Layer.scoped(
+    Upstream,
+    Effect.flatMap(ServerConfig, (config) =>
+      makeFromSpecs(config.upstreams, {
+        queryDeadlineMs: queryDeadlineMs(config),
+        idleTimeoutMs: Duration.toMillis(config.workerTimeout),
+        ca: options.ca
+      }))
+  )
+
 /** The upstreams of `ServerConfig.upstreams`, with failover within the configured query deadline. */
-export const UpstreamLive: Layer.Layer<Upstream, never, ServerConfig> = Layer.scoped(
-  Upstream,
-  Effect.flatMap(ServerConfig, (config) =>
-    makeFromSpecs(config.upstreams, {
-      queryDeadlineMs: queryDeadlineMs(config),
-      idleTimeoutMs: Duration.toMillis(config.workerTimeout)
-    }))
-)
+export const UpstreamLive: Layer.Layer<Upstream, never, ServerConfig> = upstreamFromConfig()

@@ -26,6 +26,8 @@ export interface DotConnectionEnv {
   readonly recordClock: (() => number) | undefined
   /** the per-client rate limit (`admitQuery`); undefined: none */
   readonly admit: ((message: Buffer, address: string | undefined) => Buffer | undefined) | undefined
+  /** the clock (milliseconds) that the completion of a started message is timed on */
+  readonly now: () => number
 }
 
 /**
@@ -131,6 +133,12 @@ const makeRecordWriter = (socket: net.Socket, now: () => number, drained: () => 
   }
 }
 
+/**
+ * One RFC 7766 connection, on a TLS socket (DoT) or a plain TCP socket (cleartext DoT under TLS
+ * offload): split and pipelined queries, answers written as soon as each is ready (out of order), a
+ * per-connection in-flight cap, idle timeout, a started message to be completed within the idle timeout
+ * (a client dribbling bytes is cut), half-close honoured (answers still go out after the FIN).
+ */
 export const serveDotConnection = (socket: net.Socket, ctx: QueryContext, env: DotConnectionEnv): void => {
   const { logDebug } = env
   let inFlight = 0
@@ -198,7 +206,12 @@ export const serveDotConnection = (socket: net.Socket, ctx: QueryContext, env: D
       }
     }
   }
+  // slow-loris guard: the idle timer restarts on every byte, so a message once started must be
+  // completed (or another one completed) within `idleMs`, else the connection is cut as timed out
+  let partialSince = -1
+  let completed = false
   const reader = makeFrameReader((message) => {
+    completed = true
     if (inFlight >= MAX_IN_FLIGHT_PER_CONNECTION) {
       backlog.push(message)
       if (!paused) {
@@ -221,7 +234,19 @@ export const serveDotConnection = (socket: net.Socket, ctx: QueryContext, env: D
     env.countTimeout()
     socket.destroy()
   })
-  socket.on("data", reader.push)
+  socket.on("data", (chunk: Buffer) => {
+    const t = env.now()
+    if (partialSince >= 0 && t - partialSince > env.idleMs) {
+      env.countTimeout()
+      if (logDebug !== undefined) logDebug(`closing ${ctx.remoteAddress}: a message not completed in ${env.idleMs} ms`)
+      socket.destroy()
+      return
+    }
+    completed = false
+    reader.push(chunk)
+    if (reader.buffered() === 0) partialSince = -1
+    else if (completed || partialSince < 0) partialSince = t
+  })
   socket.on("end", () => {
     ended = true
     finishIfDone()

@@ -195,12 +195,22 @@ interface Pending {
   readonly sent: Uint8Array
   readonly questionEnd: number
   readonly resume: (effect: Effect.Effect<Uint8Array, UpstreamError>) => void
+  /** `StreamConn.frames` when the query was written */
+  readonly framesAtSend: number
 }
 
 interface StreamConn {
   readonly socket: net.Socket
   readonly pending: Map<number, Pending>
   closed: boolean
+  /** whole frames read so far */
+  frames: number
+  /**
+   * takes no new query: one was abandoned with not a single frame read since it was written, so the
+   * stream may be out of step (garbage with a length prefix swallows every later answer) or the
+   * upstream has stalled; destroyed as soon as nothing is pending on it
+   */
+  retired: boolean
 }
 
 const errorDetail = (e: unknown): string =>
@@ -249,8 +259,17 @@ export const makeStream = (options: {
     const { upstream } = options
     const idleTimeoutMs = options.idleTimeoutMs ?? defaultIdleTimeoutMs
 
+    /** Marks `conn` retired, and destroys it once nothing is pending on it. */
+    const retire = (conn: StreamConn) => {
+      conn.retired = true
+      if (conn.pending.size === 0 && !conn.closed) {
+        conn.closed = true
+        conn.socket.destroy()
+      }
+    }
+
     const attach = (socket: net.Socket): StreamConn => {
-      const conn: StreamConn = { socket, pending: new Map(), closed: socket.destroyed }
+      const conn: StreamConn = { socket, pending: new Map(), closed: socket.destroyed, frames: 0, retired: false }
       let lastError: string | undefined
       socket.setNoDelay(true)
       socket.on(
@@ -259,6 +278,7 @@ export const makeStream = (options: {
           if (view.length < HEADER_LEN) return
           // a copy: the answer may be cached, and must not hold the whole read buffer alive
           const frame = new Uint8Array(view)
+          conn.frames++
           const id = (frame[0]! << 8) | frame[1]!
           const entry = conn.pending.get(id)
           if (entry === undefined) return // an answer to an abandoned query, or a wrong ID: ignored
@@ -268,6 +288,7 @@ export const makeStream = (options: {
               ? Effect.succeed(frame)
               : Effect.fail(new UpstreamError({ upstream, reason: "BadAnswer", detail: "question does not match" }))
           )
+          if (conn.retired && conn.pending.size === 0) retire(conn)
         }, () => socket.destroy()).push
       )
       socket.on("error", (e) => {
@@ -294,7 +315,7 @@ export const makeStream = (options: {
     const cell = yield* connectionCell<StreamConn>({
       upstream,
       open: Effect.map(options.connect, attach),
-      usable: (c) => !c.closed && !c.socket.destroyed && c.socket.writable,
+      usable: (c) => !c.closed && !c.retired && !c.socket.destroyed && c.socket.writable,
       dispose: (c) => {
         c.closed = true
         c.socket.destroy()
@@ -314,11 +335,14 @@ export const makeStream = (options: {
           return
         }
         const frame = frameWithId(msg, id)
-        const entry: Pending = { sent: frame.subarray(2), questionEnd, resume }
+        const entry: Pending = { sent: frame.subarray(2), questionEnd, resume, framesAtSend: conn.frames }
         conn.pending.set(id, entry)
         conn.socket.write(frame)
+        // abandoned (query deadline, failover bound): silence since the write retires the connection
         return Effect.sync(() => {
-          if (conn.pending.get(id) === entry) conn.pending.delete(id)
+          if (conn.pending.get(id) !== entry) return
+          conn.pending.delete(id)
+          if (conn.retired || conn.frames === entry.framesAtSend) retire(conn)
         })
       })
 
