@@ -463,11 +463,19 @@ export const makeFastH2 = (env: Env): Transport => {
         }
         if (name.charCodeAt(0) === 58) {
           if (regular) bad = `${name} after regular fields`
-          else if (name === ":method") method === undefined ? (method = value) : (bad = "two :method")
-          else if (name === ":path") path === undefined ? (path = value) : (bad = "two :path")
-          else if (name === ":scheme") scheme === undefined ? (scheme = value) : (bad = "two :scheme")
-          else if (name === ":authority") authority === undefined ? (authority = value) : (bad = "two :authority")
-          else bad = `pseudo-header ${name}`
+          else if (name === ":method") {
+            if (method !== undefined) bad = "two :method"
+            method = value
+          } else if (name === ":path") {
+            if (path !== undefined) bad = "two :path"
+            path = value
+          } else if (name === ":scheme") {
+            if (scheme !== undefined) bad = "two :scheme"
+            scheme = value
+          } else if (name === ":authority") {
+            if (authority !== undefined) bad = "two :authority"
+            authority = value
+          } else bad = `pseudo-header ${name}`
           continue
         }
         regular = true
