@@ -106,6 +106,10 @@ interface H2Stream {
   closed: boolean
   /** headers of our response sent */
   responded: boolean
+  /** our response is complete; the client's body (unread) is still coming */
+  done: boolean
+  /** reset the stream with NO_ERROR once the response is out, instead of waiting for the client's end */
+  resetWhenDone: boolean
   sendWindow: number
   recvWindow: number
   /** bytes received since our last WINDOW_UPDATE for the stream */
@@ -230,9 +234,22 @@ export const makeFastH2 = (env: Env): Transport => {
     }
     /** our response is complete */
     const finished = (s: H2Stream) => {
-      // the client is still sending (a body we do not read): tell it to stop (RFC 9113 §8.1)
-      if (!s.remoteClosed) control(FrameType.RST_STREAM, 0, s.id, ErrorCode.NO_ERROR)
-      closeStream(s)
+      if (s.remoteClosed) return closeStream(s)
+      if (s.resetWhenDone) {
+        // a body over the limit: tell the client to stop uploading (RFC 9113 §8.1)
+        control(FrameType.RST_STREAM, 0, s.id, ErrorCode.NO_ERROR)
+        return closeStream(s)
+      }
+      // the client is still sending a body nobody reads (a rejected POST): let it finish, as node:http2 does
+      // (curl 7.88 fails a request whose stream is reset before its upload is done), within the idle time
+      s.done = true
+      if (s.timer === undefined) s.timer = setTimeout(() => streamTimeout(s), env.idleMs)
+    }
+    const streamTimeout = (s: H2Stream) => {
+      s.timer = undefined
+      env.countTimeout()
+      reset(s, ErrorCode.CANCEL)
+      flush()
     }
 
     /** sends what window allows of `s.pending`; true once all of it is out */
@@ -430,6 +447,8 @@ export const makeFastH2 = (env: Env): Transport => {
         remoteClosed: endStream,
         closed: false,
         responded: false,
+        done: false,
+        resetWhenDone: false,
         sendWindow: peerInitialWindow,
         recvWindow: H2_STREAM_WINDOW,
         recvUnacked: 0,
@@ -515,12 +534,7 @@ export const makeFastH2 = (env: Env): Transport => {
           if (s.remoteClosed) bodyDone(s)
           else {
             // a POST whose body never comes must not hold its stream (and a draining connection) forever
-            s.timer = setTimeout(() => {
-              s.timer = undefined
-              env.countTimeout()
-              reset(s, ErrorCode.CANCEL)
-              flush()
-            }, env.idleMs)
+            s.timer = setTimeout(() => streamTimeout(s), env.idleMs)
           }
         }
       } catch (e) {
@@ -597,12 +611,22 @@ export const makeFastH2 = (env: Env): Transport => {
         return true
       }
       if (flags & Flag.END_STREAM) s.remoteClosed = true
+      if (s.done) {
+        // the unread body of an answered request: discarded, its window given back
+        if (s.remoteClosed) closeStream(s)
+        else if (length > 0) {
+          control(FrameType.WINDOW_UPDATE, 0, id, length)
+          s.recvWindow += length
+        }
+        return true
+      }
       const r = s.reader
       if (r !== undefined) {
         if (end > (flags & Flag.PADDED ? 1 : 0)) {
           const chunk = payload.subarray(flags & Flag.PADDED ? 1 : 0, end)
           if (!addChunk(r, chunk)) {
             s.reader = undefined
+            s.resetWhenDone = true
             // 413, then RST_STREAM(NO_ERROR) once it is out: the client stops uploading
             sendStatic(s, Responses.TooLarge, s.ctx)
             return true
