@@ -183,6 +183,8 @@ export const makeFastH2 = (env: Env): Transport => {
     let contSize = 0
     // streams waiting for window, in order
     const blocked: Array<H2Stream> = []
+    // POST streams opened in this chunk, whose body may not have come with it
+    const awaitingBody: Array<H2Stream> = []
     // output batching
     const out: Array<Buffer> = []
     let outLength = 0
@@ -532,10 +534,9 @@ export const makeFastH2 = (env: Env): Transport => {
         else {
           s.reader = bodyReader(d.expected)
           if (s.remoteClosed) bodyDone(s)
-          else {
-            // a POST whose body never comes must not hold its stream (and a draining connection) forever
-            s.timer = setTimeout(() => streamTimeout(s), env.idleMs)
-          }
+          // a POST whose body never comes must not hold its stream (and a draining connection) forever: its
+          // timer is armed after this chunk, if the body has not come with it (it usually has)
+          else awaitingBody.push(s)
         }
       } catch (e) {
         env.logDefect("HTTP/2 request handler failed", e)
@@ -790,6 +791,12 @@ export const makeFastH2 = (env: Env): Transport => {
         fail(ErrorCode.INTERNAL_ERROR, "internal error")
       } finally {
         inData = false
+        for (const s of awaitingBody) {
+          if (s.reader !== undefined && !s.closed && s.timer === undefined) {
+            s.timer = setTimeout(() => streamTimeout(s), env.idleMs)
+          }
+        }
+        awaitingBody.length = 0
         flush()
       }
     }
