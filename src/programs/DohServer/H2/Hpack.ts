@@ -939,3 +939,37 @@ export const encodeResponse = (status: number, headers: Readonly<Record<string, 
   for (const [name, value] of Object.entries(headers)) encodeField(out, name, String(value))
   return Buffer.from(out)
 }
+
+/** Huffman-encodes `bytes` (RFC 7541 §5.2, padded with ones): for tests and fuzzing of the decoder. */
+export const huffmanEncode = (bytes: Uint8Array): Buffer => {
+  const out: Array<number> = []
+  let acc = 0
+  let bits = 0
+  for (const x of bytes) {
+    const code = HUFFMAN_CODES[x]!
+    let len = HUFFMAN_LENGTHS[x]!
+    while (len > 0) {
+      const take = Math.min(len, 8 - bits)
+      acc = (acc << take) | ((code >>> (len - take)) & ((1 << take) - 1))
+      bits += take
+      len -= take
+      if (bits === 8) {
+        out.push(acc)
+        acc = 0
+        bits = 0
+      }
+    }
+  }
+  if (bits > 0) out.push((acc << (8 - bits)) | ((1 << (8 - bits)) - 1))
+  return Buffer.from(out)
+}
+
+/** A string literal, Huffman-coded when `huffman` (for tests and fuzzing). */
+export const encodeLiteral = (out: Array<number>, s: string, huffman: boolean) => {
+  const raw = Buffer.from(s, "latin1")
+  const bytes = huffman ? huffmanEncode(raw) : raw
+  encodeInt(out, huffman ? 0x80 : 0, 7, bytes.length)
+  for (const x of bytes) out.push(x)
+}
+
+export { encodeInt }
