@@ -197,7 +197,7 @@ export const makeFastH2 = (env: Env): Transport => {
       const b = out.length === 1 ? out[0]! : Buffer.concat(out, outLength)
       out.length = 0
       outLength = 0
-      if (dead || socket.destroyed) return
+      if (dead || socket.destroyed || socket.writableEnded) return
       if (!socket.write(b) && socket.writableLength > WRITE_HIGH_WATER) socket.pause()
     }
     const push = (b: Buffer) => {
