@@ -26,6 +26,8 @@ interface Frame {
   readonly flags: number
   readonly stream: number
   readonly payload: Buffer
+  /** HEADERS: the decoded fields (one decoder per connection, frames decoded in order) */
+  readonly fields?: Array<string>
 }
 
 /** The answer of the stub handler: `slow.test` after 150 ms, `big.test` with many records, others at once. */
@@ -77,6 +79,7 @@ const connect = async (opts: { preface?: boolean } = {}) => {
   await new Promise<void>((resolve) => socket.once("connect", resolve))
   const frames: Array<Frame> = []
   const reader = makeFrameReader()
+  const decoder = makeDecoder()
   let closed = false
   let waiters: Array<() => void> = []
   const wake = () => {
@@ -86,7 +89,11 @@ const connect = async (opts: { preface?: boolean } = {}) => {
   }
   socket.on("data", (chunk: Buffer) => {
     readFrames(reader, chunk, 1 << 24, (type, flags, stream, payload) => {
-      frames.push({ type, flags, stream, payload: Buffer.from(payload) })
+      if (type === FrameType.HEADERS) {
+        const fields: Array<string> = []
+        expect(decodeBlock(decoder, payload, fields, 1 << 20, 1000)).toBe(0)
+        frames.push({ type, flags, stream, payload: Buffer.from(payload), fields })
+      } else frames.push({ type, flags, stream, payload: Buffer.from(payload) })
       return true
     })
     wake()
@@ -130,12 +137,17 @@ const connect = async (opts: { preface?: boolean } = {}) => {
         `the end of stream ${stream}`
       )
       const headers = frames.find((f) => f.stream === stream && f.type === FrameType.HEADERS)!
-      const fields: Array<string> = []
-      expect(decodeBlock(makeDecoder(), headers.payload, fields, 1 << 20, 1000)).toBe(0)
+      const fields = headers.fields!
       const map: Record<string, string> = {}
       for (let i = 0; i < fields.length; i += 2) map[fields[i]!] = fields[i + 1]!
       const data = frames.filter((f) => f.stream === stream && f.type === FrameType.DATA)
-      return { status: Number(map[":status"]), headers: map, body: Buffer.concat(data.map((f) => f.payload)), data }
+      return {
+        status: Number(map[":status"]),
+        headers: map,
+        body: Buffer.concat(data.map((f) => f.payload)),
+        data,
+        block: headers.payload
+      }
     }
   }
   if (opts.preface !== false) client.send(PREFACE, frame(FrameType.SETTINGS, 0, 0))
@@ -300,6 +312,30 @@ describe("HTTP/2 transport: requests", () => {
     c.socket.destroy()
   })
 
+  it("answers index content-type and access-control-allow-origin in the client's table, unless it has none", async () => {
+    const answerHeaders = (r: { headers: Record<string, string> }) => ({ ...r.headers })
+    const c = await connect()
+    c.send(headers(1, block(getFields(query("example.test")))))
+    const first = await c.response(1)
+    c.send(headers(3, block(getFields(query("example.test")))))
+    const second = await c.response(3)
+    expect(answerHeaders(second)).toEqual(answerHeaders(first))
+    expect(second.block.length).toBeLessThan(first.block.length - 20)
+    c.socket.destroy()
+    // SETTINGS_HEADER_TABLE_SIZE 0: a table size update, then literals only
+    const d = await connect({ preface: false })
+    d.send(PREFACE, settings([[Setting.HEADER_TABLE_SIZE, 0]]))
+    d.send(headers(1, block(getFields(query("example.test")))))
+    const r1 = await d.response(1)
+    d.send(headers(3, block(getFields(query("example.test")))))
+    const r2 = await d.response(3)
+    expect(r1.block[0]! & 0xe0).toBe(0x20)
+    expect(answerHeaders(r1)).toEqual(answerHeaders(first))
+    expect(answerHeaders(r2)).toEqual(answerHeaders(first))
+    expect(r2.block.length).toBeGreaterThan(second.block.length + 20)
+    d.socket.destroy()
+  })
+
   it("POST: a body in padded DATA frames, then the answer; PING is acknowledged with its payload", async () => {
     const c = await connect()
     const q = query("example.test", "A", { id: 0x4242 })
@@ -325,9 +361,7 @@ describe("HTTP/2 transport: requests", () => {
     const res = await c.until(() => c.frames.find((f) => f.type === FrameType.RST_STREAM && f.stream === 1), "RST")
     expect(res.payload.readUInt32BE(0)).toBe(ErrorCode.NO_ERROR)
     const h = c.frames.find((f) => f.type === FrameType.HEADERS && f.stream === 1)!
-    const fields: Array<string> = []
-    decodeBlock(makeDecoder(), h.payload, fields, 1 << 20, 100)
-    expect(fields.slice(0, 2)).toEqual([":status", "413"])
+    expect(h.fields!.slice(0, 2)).toEqual([":status", "413"])
     c.socket.destroy()
   })
 

@@ -35,7 +35,7 @@ import {
   Setting,
   writeFrameHeader
 } from "./H2/Frames.js"
-import { decodeBlock, encodeResponse, HPACK_ERROR, HPACK_TOO_LARGE, makeDecoder } from "./H2/Hpack.js"
+import { decodeBlock, encodeInt, encodeResponse, HPACK_ERROR, HPACK_TOO_LARGE, makeDecoder } from "./H2/Hpack.js"
 import {
   addChunk,
   bodyMessage,
@@ -77,12 +77,25 @@ const staticBlocks = new Map<StaticResponse, Buffer>(
   [...Object.values(Responses), HeadersTooLarge].map((r) => [r, encodeResponse(r.status, r.headers)])
 )
 
-// `:status: 200`, content-type and access-control-allow-origin of every answer (literals, static names)
-const ANSWER_PREFIX = Buffer.concat([
+// `:status: 200`, content-type and access-control-allow-origin of an answer. The first answer of a connection
+// adds the two fields to the peer's dynamic table (literals with incremental indexing, 127 octets of table);
+// every later one names them by index (content-type 63, access-control-allow-origin 62), as nghttp2 would:
+// fewer bytes, and less work for the client's decoder.
+const ANSWER_PREFIX_INDEXING = Buffer.concat([
+  Buffer.from([0x88, 0x40 | 31, DNS_MESSAGE_TYPE.length]),
+  Buffer.from(DNS_MESSAGE_TYPE, "latin1"),
+  Buffer.from([0x40 | 20, 0x01, 0x2a])
+])
+const ANSWER_PREFIX_INDEXED = Buffer.from([0x88, 0x80 | 63, 0x80 | 62])
+// without a dynamic table (the peer's SETTINGS_HEADER_TABLE_SIZE < 127): literals without indexing
+const ANSWER_PREFIX_LITERAL = Buffer.concat([
   Buffer.from([0x88, 0x0f, 0x10, DNS_MESSAGE_TYPE.length]),
   Buffer.from(DNS_MESSAGE_TYPE, "latin1"),
   Buffer.from([0x0f, 0x05, 0x01, 0x2a])
 ])
+/** Octets of the peer's dynamic table our two indexed fields take (RFC 7541 §4.1). */
+const INDEXED_OCTETS = 32 + "content-type".length + DNS_MESSAGE_TYPE.length + 32 +
+  "access-control-allow-origin".length + 1
 const MAX_AGE = Buffer.from("max-age=", "latin1")
 
 const digits = (n: number): number => (n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10000 ? 4 : String(n).length)
@@ -165,6 +178,11 @@ export const makeFastH2 = (env: Env): Transport => {
     // peer settings
     let peerMaxFrame = DEFAULT_MAX_FRAME
     let peerInitialWindow = DEFAULT_WINDOW
+    // our HPACK encoder: the peer's table limit, whether our two answer fields are in its table, and a
+    // table size update owed at the start of our next header block (-1: none)
+    let peerTableSize = 4096
+    let answerFieldsIndexed = false
+    let tableSizeUpdate = -1
     let sendWindow = DEFAULT_WINDOW
     // our receive side
     let recvWindow = H2_CONNECTION_WINDOW
@@ -291,7 +309,17 @@ export const makeFastH2 = (env: Env): Transport => {
       }
     }
 
+    /** the table size updates owed (0, then the new size: the table is emptied), or nothing */
+    const takeTableSizeUpdate = (): Buffer | undefined => {
+      if (tableSizeUpdate < 0) return undefined
+      const out: Array<number> = [0x20]
+      encodeInt(out, 0x20, 5, tableSizeUpdate)
+      tableSizeUpdate = -1
+      return Buffer.from(out)
+    }
     const headersFrame = (s: H2Stream, block: Buffer, endStream: boolean) => {
+      const update = takeTableSizeUpdate()
+      if (update !== undefined) block = Buffer.concat([update, block])
       const b = Buffer.allocUnsafe(FRAME_HEADER + block.length)
       writeFrameHeader(
         b,
@@ -336,12 +364,22 @@ export const makeFastH2 = (env: Env): Transport => {
       const age = ttl > 0 ? Math.floor(ttl) : 0
       const lengthDigits = digits(length)
       const ageDigits = digits(age)
-      const blockLength = ANSWER_PREFIX.length + 3 + lengthDigits + 3 + MAX_AGE.length + ageDigits
+      const update = takeTableSizeUpdate()
+      const prefix = answerFieldsIndexed
+        ? ANSWER_PREFIX_INDEXED
+        : peerTableSize >= INDEXED_OCTETS
+        ? ANSWER_PREFIX_INDEXING
+        : ANSWER_PREFIX_LITERAL
+      if (prefix === ANSWER_PREFIX_INDEXING) answerFieldsIndexed = true
+      const blockLength = (update === undefined ? 0 : update.length) + prefix.length + 3 + lengthDigits + 3 +
+        MAX_AGE.length + ageDigits
       // HEADERS, and the header of the one DATA frame when the whole answer fits the windows
       const whole = length <= sendWindow && length <= s.sendWindow && length <= peerMaxFrame
       const b = Buffer.allocUnsafe(FRAME_HEADER + blockLength + (whole ? FRAME_HEADER : 0))
       writeFrameHeader(b, 0, blockLength, FrameType.HEADERS, Flag.END_HEADERS, s.id)
-      let at = FRAME_HEADER + ANSWER_PREFIX.copy(b, FRAME_HEADER)
+      let at = FRAME_HEADER
+      if (update !== undefined) at += update.copy(b, at)
+      at += prefix.copy(b, at)
       b[at++] = 0x0f // content-length (static 28)
       b[at++] = 0x0d
       b[at++] = lengthDigits
@@ -673,7 +711,15 @@ export const makeFastH2 = (env: Env): Transport => {
             if (value < DEFAULT_MAX_FRAME || value > 0xffffff) return fail(ErrorCode.PROTOCOL_ERROR, "MAX_FRAME_SIZE")
             peerMaxFrame = value
             break
-            // HEADER_TABLE_SIZE: our encoder never indexes, so any size (0 included) is respected as it is;
+          case Setting.HEADER_TABLE_SIZE:
+            // a new limit for our encoder: the next header block empties the table and adopts it (at most
+            // 4096, what we would use anyway); the answer fields are indexed again if they fit
+            if (value !== peerTableSize) {
+              peerTableSize = value
+              tableSizeUpdate = Math.min(value, 4096)
+              answerFieldsIndexed = false
+            }
+            break
             // MAX_CONCURRENT_STREAMS: we open none; MAX_HEADER_LIST_SIZE: our header blocks are tiny
         }
       }
