@@ -4,8 +4,9 @@
  * (CONTINUATION, padding, tiny windows, garbage) and what it hides (the exact frames coming back).
  */
 import { afterEach, beforeEach, describe, expect, it } from "@effect/vitest"
+import * as http2 from "node:http2"
 import * as net from "node:net"
-import { dohStats, type Env, type Transport } from "../../src/programs/DohServer.js"
+import { dohStats, type Env, makeH2, type Transport } from "../../src/programs/DohServer.js"
 import { H2_STREAM_WINDOW, makeFastH2 } from "../../src/programs/DohServer/H2.js"
 import {
   ErrorCode,
@@ -469,5 +470,65 @@ describe("HTTP/2 transport: flow control, limits, closing", () => {
     expect(goawayOf(g).code).toBe(ErrorCode.NO_ERROR)
     await c.closed()
     expect(timeouts.count).toBeGreaterThanOrEqual(2)
+  })
+})
+
+describe("both HTTP/2 transports (makeH2 on node:http2, makeFastH2) give node's client the same responses", () => {
+  const serve = async (make: (env: Env) => Transport) => {
+    const env: Env = {
+      handle: (q, _ctx, reply) => (q.length < 12 ? reply(null, 0, true) : reply(answerFor(q), 300, false)),
+      idleMs: 2000,
+      rejected: () => {},
+      logDebug: undefined,
+      logDefect: (msg, e) => console.error(msg, e),
+      countTimeout: () => {},
+      select: () => 0
+    }
+    const t = make(env)
+    const srv = net.createServer((s) => t.accept(s))
+    await new Promise<void>((resolve) => srv.listen(0, "127.0.0.1", resolve))
+    const session = http2.connect(`http://127.0.0.1:${(srv.address() as net.AddressInfo).port}`)
+    await new Promise((resolve) => session.once("remoteSettings", resolve))
+    const request = (h: http2.OutgoingHttpHeaders, body?: Buffer) =>
+      new Promise<{ status: number; headers: Record<string, unknown>; body: string }>((resolve, reject) => {
+        const req = session.request(h, { endStream: body === undefined })
+        const chunks: Array<Buffer> = []
+        let headers: http2.IncomingHttpHeaders = {}
+        req.on("response", (r) => (headers = r))
+        req.on("data", (c: Buffer) => chunks.push(c))
+        req.on("close", () => {
+          const { date: _date, ":status": status, ...rest } = headers
+          resolve({ status: Number(status), headers: rest, body: Buffer.concat(chunks).toString("hex") })
+        })
+        req.on("error", reject)
+        if (body !== undefined) req.end(body)
+      })
+    const q = query("example.test", "A", { id: 3 })
+    const results = []
+    for (
+      const [h, body] of [
+        [{ ":method": "GET", ":path": `/dns-query?dns=${b64u(q)}` }, undefined],
+        [{ ":method": "POST", ":path": "/dns-query", "content-type": "application/dns-message" }, q],
+        [{ ":method": "GET", ":path": "/dns-query?dns=AAAA=" }, undefined],
+        [{ ":method": "GET", ":path": `/dns-query?dns=${b64u(q.subarray(0, 8))}` }, undefined],
+        [{ ":method": "GET", ":path": "/other" }, undefined],
+        [{ ":method": "PUT", ":path": "/dns-query" }, undefined],
+        [{ ":method": "HEAD", ":path": "/dns-query" }, undefined],
+        [{ ":method": "OPTIONS", ":path": "/dns-query" }, undefined],
+        [{ ":method": "POST", ":path": "/dns-query", "content-type": "text/plain" }, q],
+        [{ ":method": "POST", ":path": "/dns-query", "content-type": "application/dns-message" }, Buffer.alloc(70000)]
+      ] as const
+    ) results.push(await request(h, body as Buffer | undefined))
+    session.destroy()
+    t.destroy()
+    await new Promise<void>((resolve) => srv.close(() => resolve()))
+    return results
+  }
+
+  it("GET, POST, every rejection, HEAD, OPTIONS, 413: same statuses, headers (but date) and bodies", async () => {
+    const node = await serve(makeH2)
+    const fast = await serve(makeFastH2)
+    expect(node.map((r) => r.status)).toEqual([200, 200, 400, 400, 404, 405, 200, 204, 415, 413])
+    expect(fast).toEqual(node)
   })
 })
