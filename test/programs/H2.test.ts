@@ -444,6 +444,27 @@ describe("HTTP/2 transport: flow control, limits, closing", () => {
     c.socket.destroy()
   })
 
+  it("floods end the connection with ENHANCE_YOUR_CALM: empty CONTINUATION frames, rapid resets", async () => {
+    const c = await connect()
+    const conts = Array.from({ length: 100 }, () => frame(FrameType.CONTINUATION, 0, 1, Buffer.alloc(0)))
+    c.send(frame(FrameType.HEADERS, 0, 1, Buffer.from([0x82])), ...conts)
+    expect(goawayOf(await c.frame((f) => f.type === FrameType.GOAWAY, "GOAWAY")).code).toBe(
+      ErrorCode.ENHANCE_YOUR_CALM
+    )
+    await c.closed()
+    const d = await connect()
+    const slow = block(getFields(query("slow.test")))
+    const frames: Array<Buffer> = []
+    for (let i = 0; i < 300; i++) {
+      frames.push(headers(2 * i + 1, slow), frame(FrameType.RST_STREAM, 0, 2 * i + 1, u32(ErrorCode.CANCEL)))
+    }
+    d.send(...frames)
+    const g = goawayOf(await d.frame((f) => f.type === FrameType.GOAWAY, "GOAWAY"))
+    expect(g.code).toBe(ErrorCode.ENHANCE_YOUR_CALM)
+    expect(g.last).toBeLessThan(2 * 300)
+    await d.closed()
+  })
+
   it("drain: GOAWAY(NO_ERROR) naming the last stream, the stream in flight answered, then the close", async () => {
     const c = await connect()
     c.send(headers(1, block(getFields(query("slow.test", "A", { id: 77 })))))

@@ -52,6 +52,13 @@ export const H2_STREAM_WINDOW = 131072
 export const H2_CONNECTION_WINDOW = 1 << 20
 /** The most header block (compressed) one request may send across HEADERS + CONTINUATION frames. */
 export const H2_MAX_HEADER_BLOCK = 65536
+/** CONTINUATION frames one header block may take. */
+const MAX_CONTINUATIONS = 64
+/**
+ * Streams a client may reset before we hear their answer: past this, and past half the requests of the
+ * connection, it is a rapid-reset attack (CVE-2023-44487) and the connection ends with ENHANCE_YOUR_CALM.
+ */
+const MAX_CLIENT_RESETS = 200
 /** Bytes waiting in the socket's write buffer above which we stop reading from the client. */
 const WRITE_HIGH_WATER = 1 << 20
 
@@ -191,6 +198,8 @@ export const makeFastH2 = (env: Env): Transport => {
     let preface = 0 // bytes of the preface matched so far
     let settingsSeen = false
     let lastStreamId = 0
+    let requests = 0
+    let clientResets = 0
     let goawayId = -1 // last stream id of our GOAWAY; -1 before it
     let closing = false // socket.end() called
     let dead = false // no more reading or writing
@@ -563,6 +572,7 @@ export const makeFastH2 = (env: Env): Transport => {
         return true
       }
       dohStats.requests++
+      requests++
       streams.set(id, s)
       try {
         const d = dispatch(env, peer, method, path, contentType, contentLength, xff)
@@ -609,7 +619,10 @@ export const makeFastH2 = (env: Env): Transport => {
 
     const onContinuation = (flags: number, id: number, payload: Buffer): boolean => {
       contSize += payload.length
-      if (contSize > H2_MAX_HEADER_BLOCK) return fail(ErrorCode.ENHANCE_YOUR_CALM, "header block too large")
+      // bounded in bytes and in frames (a flood of empty CONTINUATION frames, CVE-2024-27316)
+      if (contSize > H2_MAX_HEADER_BLOCK || contParts.length >= MAX_CONTINUATIONS) {
+        return fail(ErrorCode.ENHANCE_YOUR_CALM, "header block too large")
+      }
       contParts.push(payload)
       if ((flags & Flag.END_HEADERS) === 0) return true
       const block = Buffer.concat(contParts, contSize)
@@ -785,6 +798,9 @@ export const makeFastH2 = (env: Env): Transport => {
               if (env.logDebug !== undefined) env.logDebug(`HTTP/2 stream ${id} reset by the client (error ${code})`)
             }
             closeStream(s)
+            if (++clientResets > MAX_CLIENT_RESETS && clientResets * 2 > requests) {
+              return fail(ErrorCode.ENHANCE_YOUR_CALM, "too many streams reset by the client")
+            }
           }
           return true
         }
