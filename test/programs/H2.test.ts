@@ -385,7 +385,7 @@ describe("HTTP/2 transport: requests", () => {
     c.socket.destroy()
   })
 
-  it("a header list over 16384 bytes: 431 (the table stays in sync: the next request is answered)", async () => {
+  it("a header list over 16384 bytes or 64 fields: 431 (the table stays in sync: the next request is answered)", async () => {
     const c = await connect()
     const q = query("example.test")
     const b = block([...getFields(q), ["x-big", "v".repeat(17000)]])
@@ -396,6 +396,12 @@ describe("HTTP/2 transport: requests", () => {
     expect((await c.response(1)).status).toBe(431)
     c.send(headers(3, block(getFields(q))))
     expect((await c.response(3)).status).toBe(200)
+    // more than 64 fields (H2_MAX_HEADER_PAIRS, as makeH2's maxHeaderListPairs)
+    const many = Array.from({ length: 61 }, (_, i) => [`x-${i}`, "1"] as const)
+    c.send(headers(5, block([...getFields(q), ...many])))
+    expect((await c.response(5)).status).toBe(431)
+    c.send(headers(7, block([...getFields(q), ...many.slice(1)])))
+    expect((await c.response(7)).status).toBe(200)
     c.socket.destroy()
   })
 })
