@@ -475,7 +475,8 @@ export const makeFastH2 = (env: Env): Transport => {
         else if (!endStream) streamError(id, ErrorCode.PROTOCOL_ERROR, "trailers without END_STREAM")
         else {
           existing.remoteClosed = true
-          if (existing.reader !== undefined) bodyDone(existing)
+          if (existing.done) closeStream(existing)
+          else if (existing.reader !== undefined) bodyDone(existing)
         }
         return true
       }
