@@ -26,6 +26,10 @@ import {
   HPACK_ERROR,
   HPACK_OK,
   HPACK_TOO_LARGE,
+  huffmanBitwise,
+  huffmanDecode,
+  huffmanEncode,
+  lastString,
   makeDecoder
 } from "../../src/programs/DohServer/H2/Hpack.js"
 import { answerTo, query } from "../fixtures/Dns.js"
@@ -165,6 +169,21 @@ describe("fuzz: HPACK decoder", () => {
       })
     })
   }, TEST_TIMEOUT_MS)
+
+  it("Huffman: the table-driven decoder agrees with the bit-at-a-time one, and decodes what was encoded", async () => {
+    const encoded = fc.uint8Array({ maxLength: 60 }).map((b) => huffmanEncode(b))
+    await fuzz(fc.oneof(encoded, fc.uint8Array({ maxLength: 40 }), mutated(encoded)), (bytes) => {
+      const fast = huffmanDecode(bytes)
+      const fastString = lastString()
+      const slow = huffmanBitwise(bytes, 0, bytes.length)
+      expect(fast).toBe(slow)
+      if (fast) expect(fastString).toBe(lastString())
+    })
+    await fuzz(fc.uint8Array({ maxLength: 60 }), (raw) => {
+      expect(huffmanDecode(huffmanEncode(raw))).toBe(true)
+      expect(lastString()).toBe(Buffer.from(raw).toString("latin1"))
+    })
+  }, 2 * TEST_TIMEOUT_MS)
 
   it("arbitrary and mutated blocks: a result, never a throw; limits hold", async () => {
     const valid = fc.array(fc.tuple(field, representation), { maxLength: 6 }).map((fs) =>

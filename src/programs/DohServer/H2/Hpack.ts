@@ -764,7 +764,65 @@ const readInt = (b: Uint8Array, end: number, n: number): number => {
 }
 
 /** Huffman-decodes `b[start, end)` into `str`; false on an invalid code, EOS or bad padding. */
+// The decoder proper reads 4 bits per step: for each internal node of the tree (256 of them) and each
+// nibble, the node reached and the symbol completed on the way (at most one: no code is shorter than 5
+// bits), or -1 when the nibble reaches EOS. A string may end on the root or on a node reached by at most 7
+// one-bits from the root (padding with the high bits of EOS, RFC 7541 §5.2).
+const { HUFFMAN_NIBBLES, HUFFMAN_ACCEPT } = (() => {
+  const nibbles = new Int32Array(256 * 16)
+  const accept = new Uint8Array(256)
+  for (let n = 0; n < 256; n++) {
+    for (let v = 0; v < 16; v++) {
+      let cur = n
+      let sym = -1
+      let fail = false
+      for (let k = 3; k >= 0; k--) {
+        const next = HUFFMAN_TREE[2 * cur + ((v >> k) & 1)]!
+        if (next < 0) {
+          if (next === -257) fail = true
+          sym = -1 - next
+          cur = 0
+        } else cur = next
+      }
+      nibbles[n * 16 + v] = fail ? -1 : cur | ((sym + 1) << 8)
+    }
+  }
+  accept[0] = 1
+  for (let node = HUFFMAN_TREE[1]!, depth = 1; depth <= 7 && node > 0; depth++) {
+    accept[node] = 1
+    node = HUFFMAN_TREE[2 * node + 1]!
+  }
+  return { HUFFMAN_NIBBLES: nibbles, HUFFMAN_ACCEPT: accept }
+})()
+
+/** Huffman-decodes `b[start, end)` into `str`; false on EOS or bad padding. */
 const huffman = (b: Uint8Array, start: number, end: number): boolean => {
+  if ((end - start) * 8 / 5 > scratch.length) return false
+  let state = 0
+  let o = 0
+  for (let i = start; i < end; i++) {
+    const byte = b[i]!
+    let t = HUFFMAN_NIBBLES[(state << 4) | (byte >> 4)]!
+    if (t < 0) return false
+    if (t > 255) scratch[o++] = (t >> 8) - 1
+    t = HUFFMAN_NIBBLES[((t & 0xff) << 4) | (byte & 15)]!
+    if (t < 0) return false
+    if (t > 255) scratch[o++] = (t >> 8) - 1
+    state = t & 0xff
+  }
+  if (HUFFMAN_ACCEPT[state] === 0) return false
+  str = (scratch as unknown as Latin1).latin1Slice(0, o)
+  return true
+}
+
+/** The last string `huffman` or `huffmanBitwise` decoded (for the fuzz suite). */
+export const lastString = (): string => str
+
+/** `huffman`, for the fuzz suite. */
+export const huffmanDecode = (b: Uint8Array): boolean => huffman(b, 0, b.length)
+
+/** The bit-at-a-time decoder the table-driven one is checked against (fuzz suite). */
+export const huffmanBitwise = (b: Uint8Array, start: number, end: number): boolean => {
   if ((end - start) * 8 / 5 > scratch.length) return false
   let node = 0
   let o = 0
