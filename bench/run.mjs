@@ -5,9 +5,10 @@
 //   BENCH_SECONDS=10 BENCH_NAMES=200 npm run bench
 //
 // DoT is driven by `dnsperf -m dot -c 10 -q 100`, DoH GET by `h2load -c 10 -m 10` over HTTP/2 and
-// `h2load --h1 -c 10` over HTTP/1.1. Prints a table (q/s, mean and p99 latency, ratio ours/reference) and
-// writes bench/out/results.json. Then DoT again against our server with WORKERS=1 and WORKERS=2 (the runs
-// above use one process). Without dnsdist only our server is measured. Only in-run ratios mean
+// `h2load --h1 -c 10` over HTTP/1.1, DoH POST by `h2load -c 10 -m 10 -d <query>` over HTTP/2. Prints a
+// table (q/s, mean and p99 latency, ratio ours/reference) and writes bench/out/results.json. Then DoT again
+// against our server with WORKERS=1 and WORKERS=2 (the runs above use one process). Without dnsdist only
+// our server is measured. Only in-run ratios mean
 // anything: absolute numbers drift between runs (PERFORMANCE.md).
 import * as dnsPacket from "@dnsquery/dns-packet"
 import { existsSync } from "node:fs"
@@ -49,6 +50,14 @@ const dohPaths = names.map((name) => {
     questions: [{ type: "A", name }]
   })
   return `/dns-query?dns=${Buffer.from(q).toString("base64url")}`
+})
+
+/** DoH POST body: the first name's query, ID 0 */
+const postBody = dnsPacket.encode({
+  type: "query",
+  id: 0,
+  flags: dnsPacket.RECURSION_DESIRED,
+  questions: [{ type: "A", name: names[0] }]
 })
 
 // ------------------------------------------------------------------------------------------- parsing
@@ -122,8 +131,9 @@ const dnsperfDot = async (port, queryFile, seconds) => {
   return { command: r.command, exit: r.code, ...parseDnsperf(r.stdout), stderr: r.stderr.slice(-2000) }
 }
 
-const h2loadDoh = async (port, uriFile, logFile, seconds, h1) => {
+const h2loadDoh = async (port, uriFile, logFile, seconds, h1, postFile) => {
   const args = h1 ? ["--h1", "-c", String(CLIENTS), "-m", "1"] : ["-c", String(CLIENTS), "-m", "10"]
+  if (postFile !== undefined) args.push("-d", postFile, "-H", "content-type: application/dns-message")
   args.push("-D", String(seconds), "-i", uriFile, "--log-file", logFile)
   const r = await run(Tools.h2load.path, args, { timeoutMs: (seconds + 30) * 1000 })
   const logText = await readFile(logFile, "utf8").catch(() => "")
@@ -171,10 +181,16 @@ const main = async () => {
     const queryFile = join(dir, "queries.txt")
     await writeFile(queryFile, names.map((n) => `${n} A\n`).join(""))
     const uriFiles = {}
+    const postUriFiles = {}
     for (const s of servers) {
       uriFiles[s.name] = join(dir, `uris-${s.name}.txt`)
       await writeFile(uriFiles[s.name], dohPaths.map((p) => `https://127.0.0.1:${s.ports.doh}${p}\n`).join(""))
+      postUriFiles[s.name] = join(dir, `post-uris-${s.name}.txt`)
+      await writeFile(postUriFiles[s.name], `https://127.0.0.1:${s.ports.doh}/dns-query\n`)
     }
+    // DoH POST: h2load sends the same body with every request (one name, ID 0)
+    const postFile = join(dir, "post.bin")
+    await writeFile(postFile, postBody)
 
     // warm both caches (and the stub's answers) before measuring
     if (Tools.dnsperf.path !== undefined) {
@@ -200,6 +216,12 @@ const main = async () => {
     if (Tools.dnsperf.path !== undefined) plan.push({ transport: "DoT", client: `dnsperf -m dot -c ${CLIENTS} -q 100` })
     if (Tools.h2load.path !== undefined) {
       plan.push({ transport: "DoH GET HTTP/2", client: `h2load -c ${CLIENTS} -m 10`, h1: false })
+      plan.push({
+        transport: "DoH POST HTTP/2",
+        client: `h2load -c ${CLIENTS} -m 10 -d <query>`,
+        h1: false,
+        post: true
+      })
       plan.push({ transport: "DoH GET HTTP/1.1", client: `h2load --h1 -c ${CLIENTS}`, h1: true })
     }
     for (const step of plan) {
@@ -207,7 +229,14 @@ const main = async () => {
         log(`${step.transport} → ${s.name} (${SECONDS} s) …`)
         const r = step.transport === "DoT"
           ? await dnsperfDot(s.ports.dot, queryFile, SECONDS)
-          : await h2loadDoh(s.ports.doh, uriFiles[s.name], join(dir, "h2load.log"), SECONDS, step.h1)
+          : await h2loadDoh(
+            s.ports.doh,
+            (step.post ? postUriFiles : uriFiles)[s.name],
+            join(dir, "h2load.log"),
+            SECONDS,
+            step.h1,
+            step.post ? postFile : undefined
+          )
         results.push({ transport: step.transport, client: step.client, server: s.name, ...r })
         await sleep(500)
       }

@@ -5,7 +5,8 @@ import { Blocklists } from "../services/Blocklists.js"
 import { QueryHandler } from "../services/QueryHandler.js"
 import { ServerConfig } from "../services/ServerConfig.js"
 import { listen, TlsServerRegistry } from "../services/TlsServerRegistry.js"
-import { dohStats, type Env, listenAndDrain, makeH1, makeH2 } from "./DohServer.js"
+import { dohStats, type Env, listenAndDrain, makeH1 } from "./DohServer.js"
+import { makeFastH2 } from "./DohServer/H2.js"
 import { admitQuery, serveDotConnection } from "./DotServer/Connection.js"
 
 /** The HTTP/2 connection preface (RFC 9113 §3.4): how an h2c prior-knowledge client starts. */
@@ -103,7 +104,7 @@ export const DohCleartextServer = Effect.gen(function*() {
     isPsk: () => false,
     admission
   }
-  const h2 = makeH2(env)
+  const h2 = makeFastH2(env)
   const h1 = makeH1(env)
 
   const sniff = (socket: net.Socket) => {

@@ -11,6 +11,7 @@ import { type QueryContext, QueryHandler, type Reply } from "../services/QueryHa
 import { type Cidr, ServerConfig } from "../services/ServerConfig.js"
 import { listen, TlsServerRegistry } from "../services/TlsServerRegistry.js"
 import { TlsSessions } from "../services/TlsSessions.js"
+import { makeFastH2 } from "./DohServer/H2.js"
 import {
   addChunk,
   answerHeaders,
@@ -474,8 +475,8 @@ export const listenAndDrain = (
 
 /**
  * DNS over HTTPS (RFC 8484) on `DOH_PORT`: ONE `tls.Server` offering ALPN `h2` and `http/1.1`; each
- * handshake's ALPN choice picks the transport the TLS socket is handed to — `h2` to a plain
- * `http2.createServer()` (what `http2.createSecureServer` does inside), anything else (including no
+ * handshake's ALPN choice picks the transport the TLS socket is handed to — `h2` to our own HTTP/2
+ * transport (`DohServer/H2.ts`; `makeH2` on `node:http2` stays for comparison), anything else (including no
  * ALPN) to a plain `http.createServer()` (what `https.Server` does). Both route through
  * `DohServer/Request.ts` to `QueryHandler.handle`.
  *
@@ -512,7 +513,7 @@ export const DohServer = Effect.gen(function*() {
     isPsk: sessions.isPsk,
     admission
   }
-  const h2 = makeH2(env)
+  const h2 = makeFastH2(env)
   const h1 = makeH1(env)
 
   const server = tls.createServer({ ...options, noDelay: true })

@@ -21,6 +21,20 @@ export type RefusalCounts = Record<Transport, Record<RefusalReason, number>>
 /** What a token check found: `ok`, or why not. */
 export type TokenVerdict = "ok" | "token_missing" | "token_wrong"
 
+/** Admission that admits everyone (no ACL, no tokens, no rate limit): for transports built without the service. */
+export const OPEN_ADMISSION = {
+  aclActive: false,
+  tokensRequired: false,
+  rateLimited: false,
+  allowClient: () => true,
+  checkToken: () => "ok",
+  rate: () => "ok",
+  refuse: () => {}
+} as const satisfies Pick<
+  Admission,
+  "aclActive" | "tokensRequired" | "rateLimited" | "allowClient" | "checkToken" | "rate" | "refuse"
+>
+
 /**
  * Who may use the resolver (issue 8, SPEC.md §2): `ALLOW_CLIENTS` (checked on the real client address,
  * after PROXY / `X-Forwarded-For`), access tokens (`ACCESS_KEYS`: the first label of the DoT SNI or the
