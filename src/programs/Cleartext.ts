@@ -5,7 +5,8 @@ import { Blocklists } from "../services/Blocklists.js"
 import { QueryHandler } from "../services/QueryHandler.js"
 import { ServerConfig } from "../services/ServerConfig.js"
 import { listen, TlsServerRegistry } from "../services/TlsServerRegistry.js"
-import { dohStats, type Env, listenAndDrain, makeH1, makeH2 } from "./DohServer.js"
+import { dohStats, type Env, listenAndDrain, makeH2 } from "./DohServer.js"
+import { makeFastH1 } from "./DohServer/H1.js"
 import { admitQuery, serveDotConnection } from "./DotServer/Connection.js"
 
 /** The HTTP/2 connection preface (RFC 9113 §3.4): how an h2c prior-knowledge client starts. */
@@ -102,7 +103,7 @@ export const DohCleartextServer = Effect.gen(function*() {
     admission
   }
   const h2 = makeH2(env)
-  const h1 = makeH1(env)
+  const h1 = makeFastH1(env)
 
   const sniff = (socket: net.Socket) => {
     let head = Buffer.alloc(0)
@@ -118,7 +119,7 @@ export const DohCleartextServer = Effect.gen(function*() {
       if (version === "h2") h2.accept(socket)
       else {
         h1.accept(socket)
-        // Node's HTTP/1.1 parser reads the handle itself: the unshifted head flows to it once resumed
+        // the unshifted head flows to the HTTP/1.1 transport's "data" listener once resumed
         socket.resume()
       }
     }
