@@ -3,6 +3,7 @@
 //
 //   npm run bench                      (builds first; BENCH_SECONDS=5 per run by default)
 //   BENCH_SECONDS=10 BENCH_NAMES=200 npm run bench
+//   BENCH_ONLY=HTTP/1.1 BENCH_WORKERS=0 node bench/run.mjs    (one transport, after `npm run build`)
 //
 // DoT is driven by `dnsperf -m dot -c 10 -q 100`, DoH GET by `h2load -c 10 -m 10` over HTTP/2 and
 // `h2load --h1 -c 10` over HTTP/1.1. Prints a table (q/s, mean and p99 latency, ratio ours/reference) and
@@ -265,18 +266,24 @@ const main = async () => {
       }
     }
 
+    // h2load's per-request log must not live beside the certificate files: our server watches their
+    // directory (certificate hot-swap), and every write there would cost it a file-change event
+    const logDir = join(dir, "logs")
+    await mkdir(logDir, { recursive: true })
     const plan = []
     if (Tools.dnsperf.path !== undefined) plan.push({ transport: "DoT", client: `dnsperf -m dot -c ${CLIENTS} -q 100` })
     if (Tools.h2load.path !== undefined) {
       plan.push({ transport: "DoH GET HTTP/2", client: `h2load -c ${CLIENTS} -m 10`, h1: false })
       plan.push({ transport: "DoH GET HTTP/1.1", client: `h2load --h1 -c ${CLIENTS}`, h1: true })
     }
-    for (const step of plan) {
+    // BENCH_ONLY=<text>: only the runs whose transport contains it (e.g. BENCH_ONLY=HTTP/1.1)
+    const only = process.env["BENCH_ONLY"]
+    for (const step of plan.filter((p) => only === undefined || p.transport.includes(only))) {
       for (const s of servers) {
         log(`${step.transport} → ${s.name} (${SECONDS} s) …`)
         const r = step.transport === "DoT"
           ? await dnsperfDot(s.ports.dot, queryFile, SECONDS)
-          : await h2loadDoh(s.ports.doh, uriFiles[s.name], join(dir, "h2load.log"), SECONDS, step.h1)
+          : await h2loadDoh(s.ports.doh, uriFiles[s.name], join(logDir, "h2load.log"), SECONDS, step.h1)
         results.push({ transport: step.transport, client: step.client, server: s.name, ...r })
         await sleep(500)
       }
