@@ -200,7 +200,7 @@ interface Slot {
   answer: Buffer | undefined
   ttl: number
   response: StaticResponse | undefined
-  /** bytes written as they are (connection-level errors) */
+  /** bytes written as they are (connection-level errors, `100 Continue`) */
   raw: Buffer | undefined
 }
 
@@ -654,8 +654,14 @@ export const makeFastH1 = (env: Env): Transport => {
         c.state = State.BodyLength
         c.remaining = length
       }
-      // 100 Continue only when no earlier response is still due (it must not overtake them)
-      if (expect === 1 && v11 && inFlight(c) === 1) c.socket.write(CONTINUE)
+      // 100 Continue, in its place among the responses (after those of earlier requests)
+      if (expect === 1 && v11) {
+        const interim = newSlot(c, undefined)
+        interim.raw = CONTINUE
+        interim.ready = true
+        c.q[c.q.length - 2] = interim
+        c.q[c.q.length - 1] = slot
+      }
       return true
     }
     // a body nobody reads: skipped when its length is known and the method has no use for one, else the
