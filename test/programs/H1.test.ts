@@ -4,7 +4,7 @@
  * upstream, and side by side with `makeH1` (node:http) on the same requests.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Layer, Logger, LogLevel } from "effect"
+import { Duration, Effect, Fiber, Layer, Logger, LogLevel } from "effect"
 import { mkdtempSync } from "node:fs"
 import * as net from "node:net"
 import { tmpdir } from "node:os"
@@ -372,21 +372,51 @@ describe("HTTP/1.1 transport: timeouts and vanishing clients", () => {
     }))
 })
 
-describe("HTTP/1.1 transport: the same responses as node:http (makeH1)", () => {
-  /** Serves `transport` on a plain TCP listener; the port. */
-  const serve = (transport: Transport) =>
-    Effect.acquireRelease(
-      Effect.async<net.Server>((resume) => {
-        const server = net.createServer((s) => transport.accept(s))
-        server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
-      }),
-      (server) =>
-        Effect.sync(() => {
-          transport.destroy()
-          server.close()
-        })
-    ).pipe(Effect.map((s) => (s.address() as net.AddressInfo).port))
+/** Serves `transport` on a plain TCP listener; the port. */
+const serve = (transport: Transport) =>
+  Effect.acquireRelease(
+    Effect.async<net.Server>((resume) => {
+      const server = net.createServer((s) => transport.accept(s))
+      server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
+    }),
+    (server) =>
+      Effect.sync(() => {
+        transport.destroy()
+        server.close()
+      })
+  ).pipe(Effect.map((s) => (s.address() as net.AddressInfo).port))
 
+describe("HTTP/1.1 transport: drain", () => {
+  it.scopedLive("idle connections close at once; a busy one answers everything due, the last with connection: close", () =>
+    Effect.gen(function*() {
+      const { env } = syncEnv()
+      // answers take 200 ms, 600 ms for ID 3
+      const slowEnv = {
+        ...env,
+        handle: (...args: Parameters<typeof env.handle>) =>
+          void setTimeout(() => env.handle(...args), idOf(args[0]) === 3 ? 600 : 200)
+      }
+      const transport = makeFastH1(slowEnv)
+      const port = yield* serve(transport)
+      const idle = yield* Effect.fork(exchange(port, [get("fast.test", 1)], { waitMs: 5000 }))
+      const busy = yield* Effect.fork(exchange(port, [get("fast.test", 2) + get("fast.test", 3)], { waitMs: 5000 }))
+      yield* Effect.sleep(Duration.millis(100))
+      expect(transport.open()).toBe(2)
+      yield* Effect.sleep(Duration.millis(200))
+      // the first answered and now idle; the second still waiting for its second answer
+      transport.drain()
+      const i = yield* Fiber.join(idle)
+      expect(i.closed).toBe(true)
+      expect(i.responses.map((r) => r.headers["connection"])).toEqual(["keep-alive"])
+      const b = yield* Fiber.join(busy)
+      expect(b.closed).toBe(true)
+      expect(b.responses.map((r) => idOf(r.body))).toEqual([2, 3])
+      expect(b.responses.map((r) => r.headers["connection"])).toEqual(["keep-alive", "close"])
+      expect(transport.open()).toBe(0)
+    }))
+})
+
+describe("HTTP/1.1 transport: the same responses as node:http (makeH1)", () => {
   const withoutConnectionFields = (r: ParsedResponse) => {
     const { connection: _c, date: _d, "keep-alive": _k, ...headers } = r.headers
     return { status: r.status, headers, body: r.body.toString("latin1") }
