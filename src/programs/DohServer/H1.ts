@@ -405,6 +405,10 @@ export const makeFastH1 = (env: Env): Transport => {
         c.inData = true
         try {
           parseKept(c)
+        } catch (e) {
+          env.logDefect("HTTP/1.1 request handler failed", e)
+          socket.destroy()
+          return
         } finally {
           c.inData = false
         }
@@ -930,6 +934,8 @@ export const makeFastH1 = (env: Env): Transport => {
 
   return {
     accept: (socket) => {
+      // gone between the handshake and here: no "close" would ever remove it
+      if (socket.destroyed) return
       const c: Conn = {
         socket,
         peer: {
