@@ -3,6 +3,7 @@
 //
 //   npm run bench                      (builds first; BENCH_SECONDS=5 per run by default)
 //   BENCH_SECONDS=10 BENCH_NAMES=200 npm run bench
+//   BENCH_ONLY=HTTP/1.1 BENCH_WORKERS=0 node bench/run.mjs    (one transport, after `npm run build`)
 //
 // DoT is driven by `dnsperf -m dot -c 10 -q 100`, DoH GET by `h2load -c 10 -m 10` over HTTP/2 and
 // `h2load --h1 -c 10` over HTTP/1.1, DoH POST by `h2load -c 10 -m 10 -d <query>` over HTTP/2. Prints a
@@ -212,6 +213,10 @@ const main = async () => {
       }
     }
 
+    // h2load's per-request log must not live beside the certificate files: our server watches their
+    // directory (certificate hot-swap), and every write there would cost it a file-change event
+    const logDir = join(dir, "logs")
+    await mkdir(logDir, { recursive: true })
     const plan = []
     if (Tools.dnsperf.path !== undefined) plan.push({ transport: "DoT", client: `dnsperf -m dot -c ${CLIENTS} -q 100` })
     if (Tools.h2load.path !== undefined) {
@@ -224,7 +229,9 @@ const main = async () => {
       })
       plan.push({ transport: "DoH GET HTTP/1.1", client: `h2load --h1 -c ${CLIENTS}`, h1: true })
     }
-    for (const step of plan) {
+    // BENCH_ONLY=<text>: only the runs whose transport contains it (e.g. BENCH_ONLY=HTTP/1.1)
+    const only = process.env["BENCH_ONLY"]
+    for (const step of plan.filter((p) => only === undefined || p.transport.includes(only))) {
       for (const s of servers) {
         log(`${step.transport} → ${s.name} (${SECONDS} s) …`)
         const r = step.transport === "DoT"
@@ -232,7 +239,7 @@ const main = async () => {
           : await h2loadDoh(
             s.ports.doh,
             (step.post ? postUriFiles : uriFiles)[s.name],
-            join(dir, "h2load.log"),
+            join(logDir, "h2load.log"),
             SECONDS,
             step.h1,
             step.post ? postFile : undefined

@@ -5,7 +5,8 @@ import { Blocklists } from "../services/Blocklists.js"
 import { QueryHandler } from "../services/QueryHandler.js"
 import { ServerConfig } from "../services/ServerConfig.js"
 import { listen, TlsServerRegistry } from "../services/TlsServerRegistry.js"
-import { dohStats, type Env, listenAndDrain, makeH1 } from "./DohServer.js"
+import { dohStats, type Env, listenAndDrain } from "./DohServer.js"
+import { makeFastH1 } from "./DohServer/H1.js"
 import { makeFastH2 } from "./DohServer/H2.js"
 import { admitQuery, serveDotConnection } from "./DotServer/Connection.js"
 
@@ -105,7 +106,7 @@ export const DohCleartextServer = Effect.gen(function*() {
     admission
   }
   const h2 = makeFastH2(env)
-  const h1 = makeH1(env)
+  const h1 = makeFastH1(env)
 
   const sniff = (socket: net.Socket) => {
     let head = Buffer.alloc(0)
@@ -121,7 +122,7 @@ export const DohCleartextServer = Effect.gen(function*() {
       if (version === "h2") h2.accept(socket)
       else {
         h1.accept(socket)
-        // Node's HTTP/1.1 parser reads the handle itself: the unshifted head flows to it once resumed
+        // the unshifted head flows to the HTTP/1.1 transport's "data" listener once resumed
         socket.resume()
       }
     }
