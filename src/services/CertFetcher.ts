@@ -97,7 +97,8 @@ export const fromFiles = (certPath: string, keyPath: string): CertFetcherShape =
     Effect.withSpan("CertFetcher.fetch", { attributes: { source: "files" } })
   )
   const dirs = [...new Set([path.dirname(path.resolve(certPath)), path.dirname(path.resolve(keyPath))])]
-  const events = Stream.mergeAll(dirs.map(watchDir), { concurrency: "unbounded" })
+  const names = new Set([path.basename(certPath), path.basename(keyPath)])
+  const events = Stream.mergeAll(dirs.map((dir) => watchDir(dir, names)), { concurrency: "unbounded" })
   return {
     describe: source,
     initial: fetch,
@@ -106,11 +107,26 @@ export const fromFiles = (certPath: string, keyPath: string): CertFetcherShape =
   }
 }
 
-/** Events in a directory (`fs.watch`); ends quietly when the directory cannot be watched (the poll remains). */
-const watchDir = (dir: string): Stream.Stream<void> =>
+/**
+ * Whether a file event in the certificate's directory may concern the pair: one of `names`, a Kubernetes
+ * secret's `..data` swap (names starting with `..`), or an event without a name. Other files of a busy
+ * directory (logs, other services' files) are ignored, so they cost no reads.
+ */
+export const concernsPair = (names: ReadonlySet<string>, filename: string | null): boolean =>
+  filename === null || names.has(filename) || filename.startsWith("..")
+
+/**
+ * Events in a directory (`fs.watch`) that may concern the pair; ends quietly when the directory cannot be
+ * watched (the poll remains).
+ */
+const watchDir = (dir: string, names: ReadonlySet<string>): Stream.Stream<void> =>
   Stream.asyncScoped<void>((emit) =>
     Effect.acquireRelease(
-      Effect.try(() => watch(dir, { persistent: false }, () => void emit.single(undefined))).pipe(
+      Effect.try(() =>
+        watch(dir, { persistent: false }, (_event, filename) => {
+          if (concernsPair(names, filename)) void emit.single(undefined)
+        })
+      ).pipe(
         Effect.tap((w) => Effect.sync(() => w.on("error", () => void emit.end()))),
         Effect.tapError(() => Effect.logWarning(`cannot watch ${dir}; certificate files are polled every minute`)),
         Effect.orElseSucceed(() => undefined)

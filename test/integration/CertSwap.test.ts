@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Layer, Schedule } from "effect"
 import * as fs from "node:fs"
+import * as os from "node:os"
 import * as path from "node:path"
 import { CertStore } from "../../src/services/CertStore.js"
 import { mintCa, mintServerCert, type TestCa, writeCerts } from "../fixtures/Certs.js"
@@ -82,6 +83,47 @@ describe("certificate hot swap from watched files", () => {
       fs.renameSync(tmp, files.keyPath)
       yield* eventually(dotSerial(dot, ca.caPem), serialOf(second))
       expect(store.stats().renewals).toBe(1)
+    }))
+
+  it.scopedLive("a Kubernetes secret update (the ..data symlink swapped) is served; other files of the directory are ignored", () =>
+    Effect.gen(function*() {
+      const ca: TestCa = yield* Effect.promise(() => mintCa())
+      const first = yield* Effect.promise(() => mintServerCert(ca))
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vigil-k8s-"))
+      yield* Effect.addFinalizer(() => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true })))
+      // the layout of a mounted secret: tls.crt -> ..data/tls.crt, ..data -> ..<timestamp>/
+      const version = (name: string, pair: { certPem: string; keyPem: string }) => {
+        fs.mkdirSync(path.join(dir, name))
+        fs.writeFileSync(path.join(dir, name, "tls.crt"), pair.certPem)
+        fs.writeFileSync(path.join(dir, name, "tls.key"), pair.keyPem)
+      }
+      version("..2026_11_26_a", first)
+      fs.symlinkSync("..2026_11_26_a", path.join(dir, "..data"))
+      fs.symlinkSync("..data/tls.crt", path.join(dir, "tls.crt"))
+      fs.symlinkSync("..data/tls.key", path.join(dir, "tls.key"))
+      const stub = yield* StubUpstream.make()
+      const ctx = yield* Layer.buildWithScope(
+        serverLayer(first, {
+          tls: { _tag: "Files", certPath: path.join(dir, "tls.crt"), keyPath: path.join(dir, "tls.key") },
+          upstreams: [udpUpstream(stub.port)]
+        }),
+        yield* Effect.scope
+      )
+      const dot = yield* portOf("dot").pipe(Effect.provide(ctx))
+      const store = yield* CertStore.pipe(Effect.provide(ctx))
+      const rejectedBefore = store.stats().rejected
+      // a busy neighbour: files written next to the secret's do not make the server re-read the pair
+      for (let i = 0; i < 20; i++) fs.writeFileSync(path.join(dir, `noise-${i}.log`), `${i}`)
+      // the kubelet's update: a new version directory, a ..data_tmp link, renamed over ..data
+      const second = yield* Effect.promise(() =>
+        mintServerCert(ca, { notAfter: new Date(first.notAfter.getTime() + 10 * 86_400_000) })
+      )
+      version("..2026_11_26_b", second)
+      fs.symlinkSync("..2026_11_26_b", path.join(dir, "..data_tmp"))
+      fs.renameSync(path.join(dir, "..data_tmp"), path.join(dir, "..data"))
+      yield* eventually(dotSerial(dot, ca.caPem), serialOf(second))
+      expect(store.stats().renewals).toBe(1)
+      expect(store.stats().rejected).toBe(rejectedBefore)
     }))
 
   it.scopedLive("a certificate for other names, or one expiring sooner, is rejected", () =>

@@ -3,7 +3,7 @@ import { Duration, Effect, Redacted, TestClock } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { fromFiles, fromInline, SELF_SIGNED_DAYS, selfSigned } from "../../src/services/CertFetcher.js"
+import { concernsPair, fromFiles, fromInline, SELF_SIGNED_DAYS, selfSigned } from "../../src/services/CertFetcher.js"
 import { mintCerts } from "../fixtures/Certs.js"
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "vigil-cert-"))
@@ -58,4 +58,12 @@ describe("CertFetcher", () => {
       expect(none.message).toContain("no CRT= line")
       expect(none.message).not.toContain(b64(c.keyPem))
     }))
+
+  it("file events concern the pair only for its names, a Kubernetes ..data swap, or an unnamed event", () => {
+    const names = new Set(["tls.crt", "tls.key"])
+    expect(["tls.crt", "tls.key", "..data", "..data_tmp", "..2026_11_26_b", null].map((f) => concernsPair(names, f)))
+      .toEqual([true, true, true, true, true, true])
+    expect(["access.log", "tls.crt.bak", "h2load.log", ".tls.crt.swp"].map((f) => concernsPair(names, f)))
+      .toEqual([false, false, false, false])
+  })
 })
