@@ -168,7 +168,9 @@ const main = async () => {
       tls: { certPath: files.certPath, keyPath: files.keyPath },
       env: {
         CACHE_SIZE: "30000",
-        ...(process.env["BENCH_LOG_LEVEL"] ? { EFFECT_LOG_LEVEL: process.env["BENCH_LOG_LEVEL"] } : {})
+        ...(process.env["BENCH_LOG_LEVEL"] ? { EFFECT_LOG_LEVEL: process.env["BENCH_LOG_LEVEL"] } : {}),
+        // V8 flags for our server (e.g. --max-semi-space-size=64), to compare in one run
+        ...(process.env["BENCH_NODE_OPTIONS"] ? { NODE_OPTIONS: process.env["BENCH_NODE_OPTIONS"] } : {})
       }
     })
     log(`vigil-dns (node ${entry}): DoT ${ours.ports.dot}, DoH ${ours.ports.doh}`)
