@@ -65,7 +65,7 @@ export class AnswerCache extends Effect.Service<AnswerCache>()("vigil/AnswerCach
       out[0] = query[0]!
       out[1] = query[1]!
       // the client's spelling of the question (a byte loop: no view allocated per hit)
-      if (entry.info.questionEnd === questionEnd) for (let i = 12; i < questionEnd; i++) out[i] = query[i]!
+      if (entry.info.questionEnd === questionEnd) { for (let i = 12; i < questionEnd; i++) out[i] = query[i]! }
       return {
         answer: out,
         ttl: Math.min(entry.info.cacheTtl, MAX_CACHE_TTL_S) - elapsed,
