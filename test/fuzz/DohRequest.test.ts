@@ -37,7 +37,8 @@ interface RequestEntry extends Request {
 const STATUSES = [200, 204, 400, 404, 405, 413, 415]
 const RESPONSES = new Set(Object.values(Responses))
 const BASE64URL = /^[A-Za-z0-9_-]*$/
-const SELECTOR = new RegExp(`^[A-Za-z0-9+\\-_.~]{1,${MAX_SELECTOR}}$`)
+// one segment, or two (`<token>/<lists>`, the second possibly empty), 255 characters at most
+const SELECTOR = new RegExp(`^(?=.{1,${MAX_SELECTOR}}$)[A-Za-z0-9+\\-_.~]+(/[A-Za-z0-9+\\-_.~]*)?$`)
 
 /** What holds of `route` for any request: one of the documented outcomes. */
 const checkRoute = (r: Request): Route => {
@@ -88,7 +89,9 @@ const checkRoute = (r: Request): Route => {
 
 const METHODS = ["GET", "POST", "HEAD", "OPTIONS", "PUT", "DELETE", "get", "", "CONNECT"]
 const method = fc.oneof(fc.constantFrom(...METHODS), fc.string({ maxLength: 8 }), fc.constant(undefined))
-const selector = fc.string({ unit: fc.constantFrom(..."abcXYZ019+-_.~"), minLength: 1, maxLength: 20 })
+const segment = fc.string({ unit: fc.constantFrom(..."abcXYZ019+-_.~"), minLength: 1, maxLength: 20 })
+// `<lists>`, or `<token>/<lists>` (issue 8)
+const selector = fc.oneof(segment, fc.tuple(segment, segment).map(([a, b]) => `${a}/${b}`))
 const b64 = (b: Uint8Array) => Buffer.from(b).toString("base64url")
 
 const otherParam = fc.oneof(
