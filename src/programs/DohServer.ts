@@ -98,6 +98,8 @@ export interface Env {
   readonly proxyTrusted?: ReadonlyArray<Cidr>
   /** the blocklists of a `/dns-query/<selector>` (`Blocklists.select`; undefined: the default ones) */
   readonly select: (selector: string | undefined) => number
+  /** on TLS: the clock (ms) that TLS record sizing runs on (SPEC.md §5, `TlsSessions/RecordWriter.ts`) */
+  readonly recordClock?: () => number
   /** the handshake of `socket` was TLS-PSK (its identity is the credential: no token needed) */
   readonly isPsk: (socket: tls.TLSSocket) => boolean
   /** `ALLOW_CLIENTS`, `ACCESS_KEYS`, rate limits */
@@ -498,6 +500,7 @@ export const DohServer = Effect.gen(function*() {
   const blocklists = yield* Blocklists
   const admission = yield* Admission
   const sessions = yield* TlsSessions
+  const clock = yield* Effect.clock
   const options = yield* registry.tlsOptions(["h2", "http/1.1"])
   const runFork = yield* FiberSet.makeRuntime<never, void, never>()
   const debug = LogLevel.lessThanEqual(config.logLevel, LogLevel.Debug)
@@ -516,7 +519,8 @@ export const DohServer = Effect.gen(function*() {
     proxyTrusted: config.proxyTrusted,
     select: blocklists.select,
     isPsk: sessions.isPsk,
-    admission
+    admission,
+    recordClock: () => clock.unsafeCurrentTimeMillis()
   }
   const h2 = makeFastH2(env)
   const h1 = makeFastH1(env)

@@ -4,7 +4,6 @@ import type * as tls from "node:tls"
 import { ServerConfig } from "./ServerConfig.js"
 import { TicketKeys } from "./TicketKeys.js"
 import { makePskKeys, PSK_IDENTITY_HINT, type PskKeys } from "./TlsSessions/Psk.js"
-import { RECORD_SIZE } from "./TlsSessions/RecordSize.js"
 import { tlsSessionStats } from "./TlsSessions/Stats.js"
 
 export { BURST_BYTES, BURST_RECORD_SIZE, makeRecordSizer, RECORD_SIZE } from "./TlsSessions/RecordSize.js"
@@ -155,14 +154,10 @@ export class TlsSessions extends Effect.Service<TlsSessions>()("vigil/TlsSession
       Effect.gen(function*() {
         server.on("newSession", onNewSession)
         server.on("resumeSession", onResumeSession)
-        // first, so that records are small before any listener writes. DoT sizes its records itself
-        // (small, 16 KiB in a burst, see TlsSessions/RecordSize.ts); DoH's HTTP stacks write into the TLS
-        // layer in their own batches, so its connections stay at 1149 (OpenSSL cannot raise it again).
-        const fixedRecords = kind !== "dot"
-        server.prependListener("secureConnection", (socket: tls.TLSSocket) => {
-          countHandshake(socket)
-          if (fixedRecords && !socket.destroyed) socket.setMaxSendFragment(RECORD_SIZE)
-        })
+        // first, so that the handshake is counted before any listener sees the connection. Records are
+        // sized by the listeners' writers (TlsSessions/RecordWriter.ts): OpenSSL cannot raise a lowered
+        // record size again, so `setMaxSendFragment` is never called
+        server.prependListener("secureConnection", countHandshake)
         server.on("tlsClientError", onClientError)
         yield* ticketKeys.manage(server, kind)
       })

@@ -28,6 +28,7 @@ import * as http from "node:http"
 import type * as net from "node:net"
 import * as tls from "node:tls"
 import type { QueryContext, Reply } from "../../services/QueryHandler.js"
+import { makeRecordWriter, type RecordWriter } from "../../services/TlsSessions/RecordWriter.js"
 import { countStatus, dispatch, dohStats, type Env, type Transport } from "../DohServer.js"
 import {
   addChunk,
@@ -226,6 +227,8 @@ const enum Chunk {
 
 interface Conn {
   readonly socket: net.Socket
+  /** TLS: the writer that sizes records (SPEC.md §5); plain TCP: none */
+  writer: RecordWriter | undefined
   readonly peer: QueryContext
   /** unparsed bytes kept from earlier reads: `acc[0, accLen)` */
   acc: Buffer | undefined
@@ -389,13 +392,25 @@ export const makeFastH1 = (env: Env): Transport => {
       c.idleSince = now
     }
     const socket = c.socket
+    const writer = c.writer
     if (close) {
       c.stop = true
-      socket.write(out)
-      socket.destroySoon()
+      if (writer !== undefined) {
+        writer.write(out)
+        writer.end(true)
+      } else {
+        socket.write(out)
+        socket.destroySoon()
+      }
       return
     }
-    if (!socket.write(out)) {
+    if (writer !== undefined) {
+      writer.write(out)
+      if (writer.needDrain()) {
+        c.pausedWrite = true
+        socket.pause()
+      }
+    } else if (!socket.write(out)) {
       c.pausedWrite = true
       socket.pause()
     }
@@ -421,7 +436,13 @@ export const makeFastH1 = (env: Env): Transport => {
       if (!c.pausedWrite && !c.pausedInFlight) socket.resume()
     }
     // the peer ended its side: once everything is answered, end ours
-    if (c.stop && inFlight(c) === 0 && !socket.destroyed) socket.end()
+    if (c.stop && inFlight(c) === 0 && !socket.destroyed) endSocket(c)
+  }
+
+  /** Ends our side once every response is out. */
+  const endSocket = (c: Conn) => {
+    if (c.writer !== undefined) c.writer.end()
+    else c.socket.end()
   }
 
   /** A connection-level error: `status` (after the responses due before it), then close. */
@@ -938,6 +959,7 @@ export const makeFastH1 = (env: Env): Transport => {
       if (socket.destroyed) return
       const c: Conn = {
         socket,
+        writer: undefined,
         peer: {
           transport: "doh",
           remoteAddress: socket.remoteAddress,
@@ -967,6 +989,14 @@ export const makeFastH1 = (env: Env): Transport => {
         pausedInFlight: false
       }
       connections.add(c)
+      if (env.recordClock !== undefined && socket instanceof tls.TLSSocket) {
+        c.writer = makeRecordWriter(socket, env.recordClock, () => {
+          if (c.pausedWrite && !c.writer!.needDrain()) {
+            c.pausedWrite = false
+            if (!c.pausedInFlight && !c.closed) socket.resume()
+          }
+        })
+      }
       socket.on("data", (chunk: Buffer) => onData(c, chunk))
       socket.on("drain", () => {
         c.pausedWrite = false
@@ -976,7 +1006,7 @@ export const makeFastH1 = (env: Env): Transport => {
         // the peer sent everything: answer what is due, then end our side
         c.stop = true
         c.partialSince = -1
-        if (inFlight(c) === 0) socket.end()
+        if (inFlight(c) === 0) endSocket(c)
       })
       socket.on("error", (e) => logDebug(c, `failed: ${e.message}`))
       socket.once("close", () => {

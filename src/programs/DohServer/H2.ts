@@ -13,6 +13,7 @@
 import type * as net from "node:net"
 import * as tls from "node:tls"
 import type { QueryContext, Reply } from "../../services/QueryHandler.js"
+import { makeRecordWriter } from "../../services/TlsSessions/RecordWriter.js"
 import type { Env, Transport } from "../DohServer.js"
 import {
   dispatch,
@@ -220,6 +221,20 @@ export const makeFastH2 = (env: Env): Transport => {
     let inData = false
     let flushQueued = false
 
+    // TLS: records of 1149 bytes at first, 16 KiB in a burst (SPEC.md §5), sized by the writer
+    const writer = env.recordClock !== undefined && socket instanceof tls.TLSSocket
+      ? makeRecordWriter(socket, env.recordClock, () => {
+        if (socket.isPaused() && !dead && !writer!.needDrain()) socket.resume()
+      })
+      : undefined
+    /** ends our side once everything written is out (`destroy`: and closes the socket then) */
+    const endSocket = (destroy: boolean) => {
+      if (writer !== undefined) writer.end(destroy)
+      else {
+        socket.end()
+        if (destroy) socket.destroySoon()
+      }
+    }
     const flush = () => {
       flushQueued = false
       if (out.length === 0) return
@@ -227,7 +242,10 @@ export const makeFastH2 = (env: Env): Transport => {
       out.length = 0
       outLength = 0
       if (dead || socket.destroyed || socket.writableEnded) return
-      if (!socket.write(b) && socket.writableLength > WRITE_HIGH_WATER) socket.pause()
+      if (writer !== undefined) {
+        writer.write(b)
+        if (writer.needDrain() && socket.writableLength + writer.queuedBytes() > WRITE_HIGH_WATER) socket.pause()
+      } else if (!socket.write(b) && socket.writableLength > WRITE_HIGH_WATER) socket.pause()
     }
     const push = (b: Buffer) => {
       out.push(b)
@@ -441,8 +459,7 @@ export const makeFastH2 = (env: Env): Transport => {
       dead = true
       for (const s of streams.values()) s.closed = true
       streams.clear()
-      socket.end()
-      socket.destroySoon()
+      endSocket(true)
       return false
     }
     const streamError = (id: number, code: number, why: string) => {
@@ -464,7 +481,7 @@ export const makeFastH2 = (env: Env): Transport => {
       if (closing || dead) return
       closing = true
       flush()
-      socket.end()
+      endSocket(false)
     }
 
     const onHeaderBlock = (id: number, endStream: boolean, block: Buffer): boolean => {
@@ -895,7 +912,7 @@ export const makeFastH2 = (env: Env): Transport => {
       dead = true
       for (const s of streams.values()) s.closed = true
       streams.clear()
-      socket.end()
+      endSocket(false)
     })
     socket.on("error", (e) => {
       if (env.logDebug !== undefined) env.logDebug(`HTTP/2 connection from ${peer.remoteAddress ?? "?"}: ${e.message}`)
