@@ -24,7 +24,7 @@ const firstLine = (output: string) => output.split("\n")[0] ?? ""
 
 const Q = query("example.test", "A", { id: 0 })
 
-describe("TLS offload (built server, real clients)", () => {
+describe.each(["1", "2"])("TLS offload with WORKERS=%s (built server, real clients)", (workers) => {
   let upstream: MiniUpstream | undefined
   let server: ServerProcess | undefined
   let dotClear = 0
@@ -36,9 +36,15 @@ describe("TLS offload (built server, real clients)", () => {
     ;[dotClear, dohClear] = (await freePorts(2)) as [number, number]
     server = await startServer({
       upstream: upstream.url,
-      env: { TLS_OFFLOAD: "true", DOT_CLEARTEXT_PORT: String(dotClear), DOH_CLEARTEXT_PORT: String(dohClear) }
+      env: {
+        TLS_OFFLOAD: "true",
+        DOT_CLEARTEXT_PORT: String(dotClear),
+        DOH_CLEARTEXT_PORT: String(dohClear),
+        WORKERS: workers
+      },
+      readyTimeoutMs: 40_000
     })
-  }, 30_000)
+  }, 60_000)
 
   afterAll(async () => {
     await server?.stop("SIGKILL")
@@ -90,6 +96,12 @@ describe("TLS offload (built server, real clients)", () => {
       })
     }
   }
+
+  it("SIGTERM: exits 0 and frees the cleartext ports", async () => {
+    expect(await srv().stop("SIGTERM", 20_000), srv().output()).toBe(0)
+    expect(await isOpen(dotClear)).toBe(false)
+    expect(await isOpen(dohClear)).toBe(false)
+  }, 30_000)
 })
 
 describe("download mode (built server)", () => {
