@@ -23,23 +23,19 @@ import { type Upstream, UpstreamLive } from "../services/Upstream.js"
 import { observedUpstream } from "../services/Upstream/Observed.js"
 import { LoggingLive } from "./Logging.js"
 
+/** What every mode's listeners resolve through: the query handler, its cache, blocklists and admission. */
+const QueryServices = Layer.mergeAll(QueryHandler.Default, AnswerCache.Default, Blocklists.Default, Admission.Default)
+
 /**
  * The services behind the listeners, given a `ServerConfig`, with certificates from `certFetcher` and
- * the upstreams of `upstream`.
+ * upstreams from `upstream` (by default the configured ones, observed for `/metrics`).
  */
-export const servicesLayerWith = <E>(
+export const servicesLayerWith = <E, R = never>(
   certFetcher: Layer.Layer<CertFetcher, E, ServerConfig>,
-  upstream: Layer.Layer<Upstream, never, ServerConfig> = UpstreamLive
+  upstream: Layer.Layer<Upstream, never, R | ServerConfig | Metrics> = observedUpstream(UpstreamLive)
 ) =>
-  Layer.mergeAll(
-    QueryHandler.Default,
-    AnswerCache.Default,
-    Blocklists.Default,
-    Admission.Default,
-    TlsServerRegistry.Default,
-    TlsSessions.Default
-  ).pipe(
-    Layer.provideMerge(Layer.mergeAll(CertStore.Default, observedUpstream(upstream))),
+  Layer.mergeAll(QueryServices, TlsServerRegistry.Default, TlsSessions.Default).pipe(
+    Layer.provideMerge(Layer.mergeAll(CertStore.Default, upstream)),
     Layer.provideMerge(Layer.mergeAll(certFetcher, Metrics.Default))
   )
 
@@ -57,7 +53,9 @@ export const dnsServerLayerWith = (
 ) =>
   Layer.scopedDiscard(Serve).pipe(
     Layer.provide(systemLoad),
-    Layer.provideMerge(upstream === UpstreamLive ? ServicesLayer : servicesLayerWith(CertFetcherLive, upstream))
+    Layer.provideMerge(
+      upstream === UpstreamLive ? ServicesLayer : servicesLayerWith(CertFetcherLive, observedUpstream(upstream))
+    )
   )
 
 /** `dnsServerLayerWith` the machine's own load (`node:os`): the server of `main.ts`. */
@@ -73,16 +71,16 @@ export const AppLive = DnsServerLayer.pipe(
  * The services behind the cleartext listeners of TLS offload: no `CertStore`, `CertFetcher` or
  * `TlsSessions` is built (no certificate is loaded, no renewal or ticket rotation runs).
  */
-export const OffloadServicesLayer = Layer.mergeAll(
-  QueryHandler.Default,
-  AnswerCache.Default,
-  Blocklists.Default,
-  Admission.Default,
-  TlsServerRegistry.DefaultWithoutDependencies
-).pipe(
-  Layer.provideMerge(observedUpstream(UpstreamLive)),
-  Layer.provideMerge(Metrics.Default)
-)
+export const offloadServicesLayerWith = <R = never>(
+  upstream: Layer.Layer<Upstream, never, R | ServerConfig | Metrics> = observedUpstream(UpstreamLive)
+) =>
+  Layer.mergeAll(QueryServices, TlsServerRegistry.DefaultWithoutDependencies).pipe(
+    Layer.provideMerge(upstream),
+    Layer.provideMerge(Metrics.Default)
+  )
+
+/** `offloadServicesLayerWith` the configured upstreams. */
+export const OffloadServicesLayer = offloadServicesLayerWith()
 
 /** TLS offload (`TLS_OFFLOAD=true`): health, cleartext DoT and cleartext DoH (HTTP/1.1 and h2c). */
 export const offloadServerLayerWith = (systemLoad: Layer.Layer<SystemLoad>) =>
@@ -100,34 +98,11 @@ const profiledServerLayerWith = (systemLoad: Layer.Layer<SystemLoad>, offload: b
   const serving = offload
     ? Layer.scopedDiscard(ServeOffload).pipe(
       Layer.provide(systemLoad),
-      Layer.provide(
-        Layer.mergeAll(
-          QueryHandler.Default,
-          AnswerCache.Default,
-          Blocklists.Default,
-          Admission.Default,
-          TlsServerRegistry.DefaultWithoutDependencies
-        ).pipe(
-          Layer.provideMerge(upstream),
-          Layer.provideMerge(Metrics.Default)
-        )
-      )
+      Layer.provide(offloadServicesLayerWith(upstream))
     )
     : Layer.scopedDiscard(Serve).pipe(
       Layer.provide(systemLoad),
-      Layer.provide(
-        Layer.mergeAll(
-          QueryHandler.Default,
-          AnswerCache.Default,
-          Blocklists.Default,
-          Admission.Default,
-          TlsServerRegistry.Default,
-          TlsSessions.Default
-        ).pipe(
-          Layer.provideMerge(Layer.mergeAll(CertStore.Default, upstream)),
-          Layer.provideMerge(Layer.mergeAll(CertFetcherLive, Metrics.Default))
-        )
-      )
+      Layer.provide(servicesLayerWith(CertFetcherLive, upstream))
     )
   return serving.pipe(Layer.provide(profilerConfig))
 }

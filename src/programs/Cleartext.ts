@@ -44,7 +44,6 @@ export const DotCleartextServer = Effect.gen(function*() {
     idleMs: Duration.toMillis(config.workerTimeout),
     countTimeout: () => registry.countTimeout("dot-cleartext"),
     logDebug: debug ? (msg: string) => runFork(Effect.logDebug(msg)) : undefined,
-    recordClock: undefined,
     admit: admission.rateLimited ? admitQuery(admission) : undefined,
     now: () => clock.unsafeCurrentTimeMillis()
   }
@@ -89,9 +88,11 @@ export const DohCleartextServer = Effect.gen(function*() {
   const debug = LogLevel.lessThanEqual(config.logLevel, LogLevel.Debug)
   const logDebug = debug ? (msg: string) => runFork(Effect.logDebug(msg)) : undefined
   const idleMs = Duration.toMillis(config.workerTimeout)
+  const clock = yield* Effect.clock
   const env: Env = {
     handle: handler.handle,
     idleMs,
+    now: () => clock.unsafeCurrentTimeMillis(),
     rejected: (response, ctx) => {
       dohStats.rejected[response.reason!]++
       if (logDebug !== undefined) logDebug(`${response.status} to ${ctx.remoteAddress ?? "?"}: ${response.detail}`)

@@ -98,8 +98,8 @@ export interface Env {
   readonly proxyTrusted?: ReadonlyArray<Cidr>
   /** the blocklists of a `/dns-query/<selector>` (`Blocklists.select`; undefined: the default ones) */
   readonly select: (selector: string | undefined) => number
-  /** on TLS: the clock (ms) that TLS record sizing runs on (SPEC.md §5, `TlsSessions/RecordWriter.ts`) */
-  readonly recordClock?: () => number
+  /** the clock (ms, Effect's `Clock`): timeouts, and on TLS the record sizing (`TlsSessions/RecordWriter.ts`) */
+  readonly now: () => number
   /** the handshake of `socket` was TLS-PSK (its identity is the credential: no token needed) */
   readonly isPsk: (socket: tls.TLSSocket) => boolean
   /** `ALLOW_CLIENTS`, `ACCESS_KEYS`, rate limits */
@@ -520,7 +520,7 @@ export const DohServer = Effect.gen(function*() {
     select: blocklists.select,
     isPsk: sessions.isPsk,
     admission,
-    recordClock: () => clock.unsafeCurrentTimeMillis()
+    now: () => clock.unsafeCurrentTimeMillis()
   }
   const h2 = makeFastH2(env)
   const h1 = makeFastH1(env)

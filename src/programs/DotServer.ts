@@ -53,7 +53,6 @@ export const DotServer = Effect.gen(function*() {
     idleMs,
     countTimeout: () => registry.countTimeout("dot"),
     logDebug: debug ? logDebug : undefined,
-    recordClock: () => clock.unsafeCurrentTimeMillis(),
     admit: admission.rateLimited ? admitQuery(admission) : undefined,
     now: () => clock.unsafeCurrentTimeMillis()
   }

@@ -31,36 +31,53 @@ export const HealthServer = Effect.gen(function*() {
   const run = yield* FiberSet.makeRuntimePromise<Effect.Effect.Context<typeof readStats>, unknown, never>()
   const exposition = makeExposition(metrics.upstreamLatency)
 
-  const send = (res: http.ServerResponse, status: number, body: string, type = "text/plain; charset=utf-8") => {
-    res.writeHead(status, {
-      "content-type": type,
-      "content-length": Buffer.byteLength(body),
-      "cache-control": "no-store"
-    })
-    res.end(body)
-  }
+  const server = yield* healthListener(
+    () => run(readiness),
+    () => run(readStats).then(exposition.render).then((text) => ({ text, contentType: exposition.contentType }))
+  )
+  server.keepAliveTimeout = 5_000
+  const address = yield* listen("health", server, config.listenHost, config.healthPort, config.tcpBacklog)
+  return { address }
+})
 
-  const server = yield* Effect.acquireRelease(
+/**
+ * The `HEALTH_PORT` HTTP server, closed with its scope: `/check` (200 while the process runs), `/ready`
+ * (200 or 503 as `ready` says), `/metrics` (`metrics`' text), 404 otherwise, 405 for methods other than
+ * GET and HEAD. Shared by a single process and the primary of `WORKERS=N`.
+ */
+export const healthListener = (
+  ready: () => Promise<boolean>,
+  metrics: () => Promise<{ readonly text: string; readonly contentType: string }>
+) =>
+  Effect.acquireRelease(
     Effect.sync(() =>
       http.createServer((req, res) => {
+        const send = (status: number, body: string, type = "text/plain; charset=utf-8") => {
+          res.writeHead(status, {
+            "content-type": type,
+            "content-length": Buffer.byteLength(body),
+            "cache-control": "no-store"
+          })
+          res.end(body)
+        }
         const path = (req.url ?? "/").split("?")[0]
-        if (req.method !== "GET" && req.method !== "HEAD") return send(res, 405, "method not allowed\n")
-        if (path === "/check") return send(res, 200, "ok\n")
+        if (req.method !== "GET" && req.method !== "HEAD") return send(405, "method not allowed\n")
+        if (path === "/check") return send(200, "ok\n")
         if (path === "/ready") {
-          run(readiness).then(
-            (ready) => send(res, ready ? 200 : 503, ready ? "ready\n" : "not ready\n"),
-            () => send(res, 503, "not ready\n")
+          ready().then(
+            (ok) => send(ok ? 200 : 503, ok ? "ready\n" : "not ready\n"),
+            () => send(503, "not ready\n")
           )
           return
         }
         if (path === "/metrics") {
-          run(readStats).then(exposition.render).then(
-            (text) => send(res, 200, text, exposition.contentType),
-            () => send(res, 500, "metrics unavailable\n")
+          metrics().then(
+            (m) => send(200, m.text, m.contentType),
+            () => send(500, "metrics unavailable\n")
           )
           return
         }
-        send(res, 404, "not found\n")
+        send(404, "not found\n")
       })
     ),
     (server) =>
@@ -69,7 +86,3 @@ export const HealthServer = Effect.gen(function*() {
         server.closeAllConnections()
       })
   )
-  server.keepAliveTimeout = 5_000
-  const address = yield* listen("health", server, config.listenHost, config.healthPort, config.tcpBacklog)
-  return { address }
-})

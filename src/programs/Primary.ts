@@ -3,7 +3,6 @@ import { Clock, Data, Deferred, Duration, Effect, FiberId, FiberSet, Option, Red
 import cluster, { type Worker } from "node:cluster"
 import { randomBytes } from "node:crypto"
 import * as fs from "node:fs/promises"
-import * as http from "node:http"
 import {
   AggregatorRegistry,
   Counter,
@@ -20,6 +19,7 @@ import { isToPrimary, type ToWorker, type WireCert, type WorkerReport } from "..
 import { withoutStack } from "../services/OperatorError.js"
 import { ServerConfig } from "../services/ServerConfig.js"
 import { formatAddress, listen } from "../services/TlsServerRegistry.js"
+import { healthListener } from "./HealthServer.js"
 
 /** A worker that lived this long before it died restarts after the shortest delay again. */
 export const WORKER_STABLE = Duration.minutes(1)
@@ -284,42 +284,9 @@ export const runPrimary = (certs: Option.Option<CertStore>) =>
 
     // the health listener of the host
     const run = yield* FiberSet.makeRuntimePromise<never, unknown, never>()
-    const sendHttp = (res: http.ServerResponse, status: number, body: string, type = "text/plain; charset=utf-8") => {
-      res.writeHead(status, {
-        "content-type": type,
-        "content-length": Buffer.byteLength(body),
-        "cache-control": "no-store"
-      })
-      res.end(body)
-    }
-    const server = yield* Effect.acquireRelease(
-      Effect.sync(() =>
-        http.createServer((req, res) => {
-          const path = (req.url ?? "/").split("?")[0]
-          if (req.method !== "GET" && req.method !== "HEAD") return sendHttp(res, 405, "method not allowed\n")
-          if (path === "/check") return sendHttp(res, 200, "ok\n")
-          if (path === "/ready") {
-            run(ready).then(
-              (ok) => sendHttp(res, ok ? 200 : 503, ok ? "ready\n" : "not ready\n"),
-              () => sendHttp(res, 503, "not ready\n")
-            )
-            return
-          }
-          if (path === "/metrics") {
-            run(metricsText).then(
-              (text) => sendHttp(res, 200, text, Registry.PROMETHEUS_CONTENT_TYPE),
-              () => sendHttp(res, 500, "metrics unavailable\n")
-            )
-            return
-          }
-          sendHttp(res, 404, "not found\n")
-        })
-      ),
-      (server) =>
-        Effect.sync(() => {
-          server.close()
-          server.closeAllConnections()
-        })
+    const server = yield* healthListener(
+      () => run(ready),
+      () => run(metricsText).then((text) => ({ text, contentType: Registry.PROMETHEUS_CONTENT_TYPE }))
     )
     server.keepAliveTimeout = 5_000
     const health = yield* listen("health", server, config.listenHost, config.healthPort, config.tcpBacklog)

@@ -319,7 +319,8 @@ describe("fuzz: HTTP/2 connections", () => {
         countTimeout: () => {},
         select: () => 0,
         isPsk: () => false,
-        admission: OPEN_ADMISSION
+        admission: OPEN_ADMISSION,
+        now: () => Date.now()
       }
       const t = makeFastH2(env)
       const socket = new FakeSocket()

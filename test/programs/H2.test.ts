@@ -64,7 +64,8 @@ beforeEach(async () => {
     countTimeout: () => timeouts.count++,
     select: () => 0,
     isPsk: () => false,
-    admission: OPEN_ADMISSION
+    admission: OPEN_ADMISSION,
+    now: () => Date.now()
   }
   transport = makeFastH2(env)
   server = net.createServer((s) => transport.accept(s))
@@ -533,7 +534,8 @@ describe("both HTTP/2 transports (makeH2 on node:http2, makeFastH2) give node's 
       countTimeout: () => {},
       select: () => 0,
       isPsk: () => false,
-      admission: OPEN_ADMISSION
+      admission: OPEN_ADMISSION,
+      now: () => Date.now()
     }
     const t = make(env)
     const srv = net.createServer((s) => t.accept(s))

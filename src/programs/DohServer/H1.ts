@@ -331,7 +331,7 @@ export const makeFastH1 = (env: Env): Transport => {
     c.flushScheduled = false
     if (c.closed) return
     const q = c.q
-    const now = Date.now()
+    const now = env.now()
     const date = currentDate(now)
     let total = 0
     let end = c.qHead
@@ -926,7 +926,7 @@ export const makeFastH1 = (env: Env): Transport => {
     } finally {
       c.inData = false
     }
-    afterParse(c, Date.now())
+    afterParse(c, env.now())
     if (c.q[c.qHead]?.ready === true) flush(c)
   }
 
@@ -938,7 +938,7 @@ export const makeFastH1 = (env: Env): Transport => {
       sweeper = undefined
       return
     }
-    const now = Date.now()
+    const now = env.now()
     for (const c of connections) {
       if (c.closed) continue
       if (c.partialSince >= 0) {
@@ -980,7 +980,7 @@ export const makeFastH1 = (env: Env): Transport => {
         chunkDigits: 0,
         chunkExtra: 0,
         partialSince: -1,
-        idleSince: Date.now(),
+        idleSince: env.now(),
         stop: false,
         closed: false,
         inData: false,
@@ -989,8 +989,8 @@ export const makeFastH1 = (env: Env): Transport => {
         pausedInFlight: false
       }
       connections.add(c)
-      if (env.recordClock !== undefined && socket instanceof tls.TLSSocket) {
-        c.writer = makeRecordWriter(socket, env.recordClock, () => {
+      if (socket instanceof tls.TLSSocket) {
+        c.writer = makeRecordWriter(socket, env.now, () => {
           if (c.pausedWrite && !c.writer!.needDrain()) {
             c.pausedWrite = false
             if (!c.pausedInFlight && !c.closed) socket.resume()
@@ -1017,6 +1017,8 @@ export const makeFastH1 = (env: Env): Transport => {
         connections.delete(c)
       })
       if (sweeper === undefined) {
+        // a real timer only wakes the sweep (one per transport, not one per connection); what is overdue
+        // is decided by `env.now`, Effect's Clock, so a TestClock still governs the timeouts
         sweeper = setInterval(sweep, checkEvery)
         sweeper.unref()
       }

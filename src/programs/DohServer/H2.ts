@@ -222,8 +222,8 @@ export const makeFastH2 = (env: Env): Transport => {
     let flushQueued = false
 
     // TLS: records of 1149 bytes at first, 16 KiB in a burst (SPEC.md §5), sized by the writer
-    const writer = env.recordClock !== undefined && socket instanceof tls.TLSSocket
-      ? makeRecordWriter(socket, env.recordClock, () => {
+    const writer = socket instanceof tls.TLSSocket
+      ? makeRecordWriter(socket, env.now, () => {
         if (socket.isPaused() && !dead && !writer!.needDrain()) socket.resume()
       })
       : undefined

@@ -1,4 +1,5 @@
 import type * as net from "node:net"
+import * as tls from "node:tls"
 import type { Admission } from "../../services/Admission.js"
 import type { QueryContext, QueryHandler } from "../../services/QueryHandler.js"
 import { frame, makeFrameReader } from "../../services/QueryHandler/Framing.js"
@@ -19,11 +20,6 @@ export interface DotConnectionEnv {
   readonly countTimeout: () => void
   /** set when debug logging is on */
   readonly logDebug: ((msg: string) => void) | undefined
-  /**
-   * On TLS sockets: the clock (milliseconds) that TLS record sizing runs on (SPEC.md §5, see
-   * TlsSessions/RecordSize.ts). Undefined on plain TCP, where answers are written as they come.
-   */
-  readonly recordClock: (() => number) | undefined
   /** the per-client rate limit (`admitQuery`); undefined: none */
   readonly admit: ((message: Buffer, address: string | undefined) => Buffer | undefined) | undefined
   /** the clock (milliseconds) that the completion of a started message is timed on */
@@ -58,7 +54,8 @@ export const serveDotConnection = (socket: net.Socket, ctx: QueryContext, env: D
   const finishIfDone = () => {
     if (ended && inFlight === 0 && backlog.length === 0 && !writer?.pending() && !socket.destroyed) socket.end()
   }
-  const writer = env.recordClock === undefined ? undefined : makeRecordWriter(socket, env.recordClock, () => {
+  // TLS: records sized by the writer (SPEC.md §5); plain TCP (cleartext DoT): answers written as they come
+  const writer = !(socket instanceof tls.TLSSocket) ? undefined : makeRecordWriter(socket, env.now, () => {
     resumeIfBelowCap()
     finishIfDone()
   })

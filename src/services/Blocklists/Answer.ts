@@ -1,4 +1,4 @@
-import { HEADER_LEN, type QueryPeek, readU16 } from "../QueryHandler/Wire.js"
+import { HEADER_LEN, type QueryPeek, readU16, skipName } from "../QueryHandler/Wire.js"
 
 /**
  * The wire side of blocking (SPEC.md §7): the answer given for a blocked name, and the walk over an
@@ -63,19 +63,6 @@ export const blockAnswer = (query: Uint8Array, peek: QueryPeek, ttl: number, ede
     out.set(extra, at + 16)
   }
   return out
-}
-
-/** Walks a possibly compressed name; the offset after it, or -1. */
-const skipName = (msg: Uint8Array, start: number): number => {
-  let off = start
-  for (;;) {
-    if (off >= msg.length) return -1
-    const len = msg[off]!
-    if (len === 0) return off + 1
-    if ((len & 0xc0) === 0xc0) return off + 2 <= msg.length ? off + 2 : -1
-    if (len > 63) return -1
-    off += len + 1
-  }
 }
 
 /**

@@ -63,7 +63,7 @@ const skipQuestionName = (msg: Uint8Array, start: number): number => {
 }
 
 /** Walks a possibly compressed name inside a record; returns the offset after it, or -1. */
-const skipName = (msg: Uint8Array, start: number): number => {
+export const skipName = (msg: Uint8Array, start: number): number => {
   let off = start
   for (;;) {
     if (off >= msg.length) return -1
