@@ -4,6 +4,7 @@
  */
 import * as dnsPacket from "@dnsquery/dns-packet"
 import * as fc from "fast-check"
+import { soa } from "../fixtures/Dns.js"
 
 const LABEL_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"
 
@@ -109,22 +110,6 @@ const record = (name: string): fc.Arbitrary<dnsPacket.Answer> => {
   ) as fc.Arbitrary<dnsPacket.Answer>
 }
 
-export const soaRecord = (zone: string, ttl: number, minimum: number): dnsPacket.Answer => ({
-  type: "SOA",
-  name: zone,
-  ttl,
-  class: "IN",
-  data: {
-    mname: `ns.${zone}`,
-    rname: `hostmaster.${zone}`,
-    serial: 1,
-    refresh: 3600,
-    retry: 600,
-    expire: 86400,
-    minimum
-  }
-})
-
 export const RCODES = ["NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED"] as const
 
 export interface AnswerSpec {
@@ -144,7 +129,7 @@ export const answerSpec: fc.Arbitrary<AnswerSpec> = querySpec.chain((query) =>
     authorities: fc.oneof(
       fc.constant([]),
       fc.tuple(fc.nat({ max: 0xffffffff }), fc.nat({ max: 0xffffffff })).map(([ttl, min]) => [
-        soaRecord(query.name.split(".").slice(-1)[0]!, ttl, min)
+        soa(query.name.split(".").slice(-1)[0]!, ttl, min)
       ])
     )
   })
