@@ -26,6 +26,7 @@ const { startMiniUpstream } = await import("../test/fixtures/MiniUpstream.ts")
 const { DIST_MAIN, startServer } = await import("../test/fixtures/ServerProcess.ts")
 const { run, Tools } = await import("../test/fixtures/Tools.ts")
 const { startDnsdist } = await import("./lib/dnsdist.mjs")
+const { startNodeOptions } = await import("./lib/start-flags.mjs")
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..")
 const outDir = join(root, "bench", "out")
@@ -125,10 +126,12 @@ const parseH2load = (stdout, logText) => {
 
 // ------------------------------------------------------------------------------------------- drivers
 
-const dnsperfDot = async (port, queryFile, seconds) => {
+/** `outFile`: dnsperf's per-query lines go there, not through this process's pipe while it measures */
+const dnsperfDot = async (port, queryFile, seconds, outFile) => {
   const args = ["-m", "dot", "-s", "127.0.0.1", "-p", String(port), "-c", String(CLIENTS), "-q", "100"]
   args.push("-l", String(seconds), "-d", queryFile, "-v", "-O", "suppress=timeout,congestion,sendfailed,sockready")
-  const r = await run(Tools.dnsperf.path, args, { timeoutMs: (seconds + 30) * 1000 })
+  const r = await run(Tools.dnsperf.path, args, { timeoutMs: (seconds + 30) * 1000, stdoutFile: outFile })
+  await rm(outFile, { force: true })
   return { command: r.command, exit: r.code, ...parseDnsperf(r.stdout), stderr: r.stderr.slice(-2000) }
 }
 
@@ -169,8 +172,8 @@ const main = async () => {
       env: {
         CACHE_SIZE: "30000",
         ...(process.env["BENCH_LOG_LEVEL"] ? { EFFECT_LOG_LEVEL: process.env["BENCH_LOG_LEVEL"] } : {}),
-        // V8 flags for our server (e.g. --max-semi-space-size=64), to compare in one run
-        ...(process.env["BENCH_NODE_OPTIONS"] ? { NODE_OPTIONS: process.env["BENCH_NODE_OPTIONS"] } : {})
+        // node flags as `npm start` gives them (BENCH_NODE_OPTIONS replaces them, to compare)
+        NODE_OPTIONS: startNodeOptions()
       }
     })
     log(`vigil-dns (node ${entry}): DoT ${ours.ports.dot}, DoH ${ours.ports.doh}`)
@@ -237,7 +240,7 @@ const main = async () => {
       for (const s of servers) {
         log(`${step.transport} → ${s.name} (${SECONDS} s) …`)
         const r = step.transport === "DoT"
-          ? await dnsperfDot(s.ports.dot, queryFile, SECONDS)
+          ? await dnsperfDot(s.ports.dot, queryFile, SECONDS, join(logDir, "dnsperf.out"))
           : await h2loadDoh(
             s.ports.doh,
             (step.post ? postUriFiles : uriFiles)[s.name],
@@ -257,7 +260,7 @@ const main = async () => {
         const w = await startServer({
           upstream: upstream.url,
           tls: { certPath: files.certPath, keyPath: files.keyPath },
-          env: { CACHE_SIZE: "30000", WORKERS: String(workers) },
+          env: { CACHE_SIZE: "30000", WORKERS: String(workers), NODE_OPTIONS: startNodeOptions() },
           readyTimeoutMs: 40_000
         })
         try {
@@ -277,7 +280,7 @@ const main = async () => {
             "4"
           ], { timeoutMs: 30_000 })
           log(`DoT → vigil-dns WORKERS=${workers} (${SECONDS} s) …`)
-          const r = await dnsperfDot(w.ports.dot, queryFile, SECONDS)
+          const r = await dnsperfDot(w.ports.dot, queryFile, SECONDS, join(dir, "logs", "dnsperf.out"))
           results.push({
             transport: `DoT WORKERS=${workers}`,
             client: `dnsperf -m dot -c ${CLIENTS} -q 100`,

@@ -2,7 +2,10 @@ import "reflect-metadata"
 import { NodeRuntime } from "@effect/platform-node"
 import { Console, Effect } from "effect"
 import { AppMain } from "./layers/App.js"
+import { tuneHeap } from "./programs/HeapTuning.js"
 import { TokenCommand } from "./programs/TokenCommand.js"
+
+tuneHeap()
 
 // `node dist/main.js token new` prints an access token and its ACCESS_KEYS line; no argument serves
 const [command, sub] = process.argv.slice(2)

@@ -17,13 +17,15 @@ interface Entry {
   patchedFor: number
 }
 
-/** What a cache hit hands back: a fresh buffer the caller owns, and the lowest TTL left in it. */
+/**
+ * What the last cache hit found beside its answer: the lowest TTL left in it, and the entry's chain mark
+ * (blocklists on) with the stored answer it describes. One record, overwritten by every hit and read
+ * synchronously right after it: a hit allocates nothing but the answer it hands back.
+ */
 export interface CacheHit {
-  readonly answer: Buffer
-  readonly ttl: number
-  /** the entry's chain mark (blocklists on), and the stored answer it describes */
-  readonly mark: ChainMark | undefined
-  readonly source: Uint8Array
+  ttl: number
+  mark: ChainMark | undefined
+  source: Uint8Array
 }
 
 /** Never keep an answer longer than a day, whatever its TTL says. */
@@ -41,9 +43,14 @@ export class AnswerCache extends Effect.Service<AnswerCache>()("vigil/AnswerCach
     const clock = yield* Effect.clock
     const lru = cacheSize > 0 ? new LRUCache<string, Entry>({ max: cacheSize }) : undefined
     const stats = { hits: 0, misses: 0, expired: 0, stored: 0 }
+    const hit: CacheHit = { ttl: 0, mark: undefined, source: new Uint8Array(0) }
 
-    /** Looks `key` up for a query; on a hit returns the answer ready to send. */
-    const lookup = (key: string, query: Uint8Array, questionEnd: number): CacheHit | undefined => {
+    /**
+     * Looks `key` up for a query; on a hit returns the answer ready to send (in a fresh buffer the caller
+     * owns) and fills `hit`. With `framed`, the answer carries its RFC 7766 two-byte length in front (DoT):
+     * one allocation and one copy per hit, whatever the transport.
+     */
+    const lookup = (key: string, query: Uint8Array, questionEnd: number, framed: boolean): Buffer | undefined => {
       if (lru === undefined) return undefined
       const entry = lru.get(key)
       if (entry === undefined) {
@@ -60,18 +67,22 @@ export class AnswerCache extends Effect.Service<AnswerCache>()("vigil/AnswerCach
       stats.hits++
       const elapsed = Math.floor((now - entry.storedAt) / 1000)
       if (elapsed !== entry.patchedFor) repatch(entry, elapsed)
-      const out = Buffer.allocUnsafe(entry.patched.length)
-      entry.patched.copy(out)
-      out[0] = query[0]!
-      out[1] = query[1]!
-      // the client's spelling of the question (a byte loop: no view allocated per hit)
-      if (entry.info.questionEnd === questionEnd) { for (let i = 12; i < questionEnd; i++) out[i] = query[i]! }
-      return {
-        answer: out,
-        ttl: Math.min(entry.info.cacheTtl, MAX_CACHE_TTL_S) - elapsed,
-        mark: entry.mark,
-        source: entry.answer
+      const len = entry.patched.length
+      const at = framed ? 2 : 0
+      const out = Buffer.allocUnsafe(len + at)
+      if (framed) {
+        out[0] = len >> 8
+        out[1] = len & 0xff
       }
+      entry.patched.copy(out, at)
+      out[at] = query[0]!
+      out[at + 1] = query[1]!
+      // the client's spelling of the question (a byte loop: no view allocated per hit)
+      if (entry.info.questionEnd === questionEnd) { for (let i = 12; i < questionEnd; i++) out[at + i] = query[i]! }
+      hit.ttl = Math.min(entry.info.cacheTtl, MAX_CACHE_TTL_S) - elapsed
+      hit.mark = entry.mark
+      hit.source = entry.answer
+      return out
     }
 
     /** Keeps an answer when it is cacheable. */
@@ -86,6 +97,8 @@ export class AnswerCache extends Effect.Service<AnswerCache>()("vigil/AnswerCach
 
     return {
       lookup,
+      /** what the last hit of `lookup` found beside its answer */
+      hit: hit as Readonly<CacheHit>,
       store,
       size: () => lru?.size ?? 0,
       clear: () => lru?.clear(),

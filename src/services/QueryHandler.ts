@@ -10,9 +10,11 @@ import {
   EDE_FILTERED,
   PASS
 } from "./Blocklists.js"
+import { frame } from "./QueryHandler/Framing.js"
 import {
   errorAnswer,
   inspectAnswer,
+  MAX_MESSAGE,
   peekQuery,
   type QueryPeek,
   Rcode,
@@ -32,6 +34,8 @@ export interface QueryContext {
   readonly selection: number
   /** the connection was authenticated by TLS-PSK (its identity is the client's credential) */
   readonly psk?: boolean | undefined
+  /** answers are handed over with their RFC 7766 two-byte length in front, ready to write (DoT) */
+  readonly framed?: boolean | undefined
 }
 
 /**
@@ -39,12 +43,14 @@ export interface QueryContext {
  * as a query at all (shorter than a header, or a response): DoH answers 400, DoT closes. `malformed` is
  * true when the answer is a FORMERR/NOTIMP made here for a query that could not be used (DoH answers 400
  * with no body for those too, per RFC 8484 §4.2.1). `ttl` is the lowest TTL of the answer, for HTTP caching.
+ * When the query's context is `framed`, a non-null answer carries its two-byte length in front.
  */
 export type Reply = (answer: Buffer | null, ttl: number, malformed: boolean) => void
 
 interface Waiter {
   readonly query: Uint8Array
   readonly peek: QueryPeek
+  readonly ctx: QueryContext
   readonly reply: Reply
   /** the blocklists of its request; -1 when its name is allowlisted (no chain check) */
   readonly selection: number
@@ -123,7 +129,7 @@ export class QueryHandler extends Effect.Service<QueryHandler>()("vigil/QueryHan
             for (const w of waiters) {
               if (result === null) {
                 stats.servfail++
-                w.reply(errorAnswer(w.query, Rcode.SERVFAIL, w.peek.questionEnd), 0, false)
+                finish(w.ctx, w.reply, errorAnswer(w.query, Rcode.SERVFAIL, w.peek.questionEnd), 0, false)
               } else if (result.mark !== undefined && w.selection !== -1 && chainBlocked(w, result.mark)) {
                 continue
               } else {
@@ -134,15 +140,44 @@ export class QueryHandler extends Effect.Service<QueryHandler>()("vigil/QueryHan
                 if (result.info.questionEnd === w.peek.questionEnd) {
                   out.set(w.query.subarray(12, w.peek.questionEnd), 12)
                 }
-                w.reply(out, Math.min(result.info.cacheTtl, MAX_CACHE_TTL_S), false)
+                finish(w.ctx, w.reply, out, Math.min(result.info.cacheTtl, MAX_CACHE_TTL_S), false)
               }
             }
           })
         )
       )
 
+    /**
+     * Hands an answer over: counted by transport and rcode, framed for a `framed` context unless it is
+     * already (`prefixed`: a cache hit made it so), an answer too long to frame replaced by SERVFAIL.
+     */
+    const finish = (
+      ctx: QueryContext,
+      reply: Reply,
+      answer: Buffer | null,
+      ttl: number,
+      malformed: boolean,
+      prefixed = false
+    ) => {
+      inFlight--
+      if (answer !== null) {
+        answers[ctx.transport][answer[prefixed ? 5 : 3]! & 0x0f]!++
+        if (ctx.framed === true && !prefixed) {
+          answer = frame(answer.length > MAX_MESSAGE ? errorAnswer(answer, Rcode.SERVFAIL) : answer)
+        }
+      }
+      reply(answer, ttl, malformed)
+    }
+
     /** Answers a blocked query; `verdict` is DENIED or the mask of the lists that block it. */
-    const block = (query: Uint8Array, peek: QueryPeek, verdict: number, cname: boolean, reply: Reply) => {
+    const block = (
+      query: Uint8Array,
+      peek: QueryPeek,
+      verdict: number,
+      cname: boolean,
+      ctx: QueryContext,
+      reply: Reply
+    ) => {
       const why = verdict === DENIED ? "denylist" : `blocklist ${blocklists.namesOf(verdict).join("+")}`
       const answer = blockAnswer(
         query,
@@ -151,52 +186,49 @@ export class QueryHandler extends Effect.Service<QueryHandler>()("vigil/QueryHan
         verdict === DENIED ? EDE_BLOCKED : EDE_FILTERED,
         cname ? `CNAME chain through a name on the ${why}` : `on the ${why}`
       )
-      reply(answer, config.blockTtl, false)
+      finish(ctx, reply, answer, config.blockTtl, false)
     }
 
     /** When an answer's CNAME chain runs through a name blocked for this waiter, answers it blocked. */
     const chainBlocked = (w: Waiter, mark: ChainMark): boolean => {
       const verdict = blocklists.chainVerdict(mark, w.selection)
       if (verdict === PASS) return false
-      block(w.query, w.peek, verdict, true, w.reply)
+      block(w.query, w.peek, verdict, true, w.ctx, w.reply)
       return true
     }
 
     const handle = (query: Uint8Array, ctx: QueryContext, reply: Reply): void => {
       stats.queries++
       inFlight++
-      const done: Reply = (answer, ttl, malformed) => {
-        inFlight--
-        if (answer !== null) answers[ctx.transport][answer[3]! & 0x0f]!++
-        reply(answer, ttl, malformed)
-      }
       const peek = peekQuery(query)
       if (typeof peek === "number") {
         if (peek < 0) {
           stats.unreadable++
           if (debug) logDebug(`unreadable message of ${query.length} bytes`)
-          return done(null, 0, true)
+          return finish(ctx, reply, null, 0, true)
         }
         stats.formerr++
         if (debug) logDebug(`malformed query: answered rcode ${peek}`)
-        return done(errorAnswer(query, peek), 0, true)
+        return finish(ctx, reply, errorAnswer(query, peek), 0, true)
       }
       let selection = ctx.selection
       if (filtering) {
         const verdict = blocklists.check(query, selection)
         if (verdict === ALLOWED) selection = -1
-        else if (verdict !== PASS) return block(query, peek, verdict, false, done)
+        else if (verdict !== PASS) return block(query, peek, verdict, false, ctx, reply)
       }
-      const hit = cache.lookup(peek.key, query, peek.questionEnd)
-      if (hit !== undefined) {
+      const framed = ctx.framed === true
+      const answer = cache.lookup(peek.key, query, peek.questionEnd, framed)
+      if (answer !== undefined) {
         stats.cacheHits++
+        const hit = cache.hit
         if (filtering && selection !== -1 && hit.mark !== undefined) {
           const verdict = blocklists.chainVerdict(blocklists.markChain(hit.mark, hit.source), selection)
-          if (verdict !== PASS) return block(query, peek, verdict, true, done)
+          if (verdict !== PASS) return block(query, peek, verdict, true, ctx, reply)
         }
-        return done(hit.answer, hit.ttl, false)
+        return finish(ctx, reply, answer, hit.ttl, false, framed)
       }
-      const waiter: Waiter = { query, peek, reply: done, selection }
+      const waiter: Waiter = { query, peek, ctx, reply, selection }
       const waiting = pending.get(peek.key)
       if (waiting !== undefined) {
         stats.coalesced++

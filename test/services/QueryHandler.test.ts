@@ -168,3 +168,53 @@ describe("QueryHandler: upstream", () => {
     }).pipe(Effect.provide(handlerLayer(up.layer)))
   })
 })
+
+/** Like `ask`, in a DoT connection's framed context: every answer comes with its two-byte length. */
+const askFramed = (q: Uint8Array) =>
+  Effect.flatMap(
+    QueryHandler,
+    (h) =>
+      Effect.async<Buffer | null>((resume) =>
+        h.handle(q, { transport: "dot", remoteAddress: "127.0.0.1", selection: 0, framed: true }, (answer) =>
+          resume(Effect.succeed(answer)))
+      )
+  )
+
+/** The message inside a framed answer, checked to be exactly as long as its prefix says. */
+const unframe = (framed: Buffer | null): Buffer => {
+  expect(framed).not.toBeNull()
+  expect(framed!.readUInt16BE(0)).toBe(framed!.length - 2)
+  return framed!.subarray(2)
+}
+
+describe("QueryHandler: framed answers (DoT)", () => {
+  it.scoped("an upstream answer, a cache hit, a FORMERR and a SERVFAIL all come framed, and are counted", () => {
+    const up = fakeUpstream((q) =>
+      decode(q).questions?.[0]?.name === "down.example"
+        ? Effect.fail(new UpstreamError({ upstream: "stub", reason: "Connect" }))
+        : table(q)
+    )
+    return Effect.gen(function*() {
+      const h = yield* QueryHandler
+      const miss = unframe(yield* askFramed(query("example.com", "A", { id: 7 })))
+      expect(idOf(miss)).toBe(7)
+      expect(ttlsOf(miss)).toEqual([300, 120])
+      const hit = unframe(yield* askFramed(query("Example.COM", "A", { id: 8 })))
+      expect(up.asked).toHaveLength(1)
+      expect(idOf(hit)).toBe(8)
+      expect(decode(hit).questions?.[0]?.name).toBe("Example.COM")
+      // the same hit unframed (DoH) is the same message
+      const plain = yield* ask(query("Example.COM", "A", { id: 8 }))
+      expect(Buffer.compare(plain.answer!, hit)).toBe(0)
+      const bad = Buffer.from(query("example.com", "A", { id: 9 }))
+      bad.writeUInt16BE(2, 4) // QDCOUNT 2
+      expect(rcodeOf(unframe(yield* askFramed(bad)))).toBe(Rcode.FORMERR)
+      expect(rcodeOf(unframe(yield* askFramed(query("down.example", "A", { id: 10 }))))).toBe(Rcode.SERVFAIL)
+      const counted = h.answers().dot
+      expect(counted[Rcode.NOERROR]).toBe(3)
+      expect(counted[Rcode.FORMERR]).toBe(1)
+      expect(counted[Rcode.SERVFAIL]).toBe(1)
+      expect(h.inFlight()).toBe(0)
+    }).pipe(Effect.provide(handlerLayer(up.layer)))
+  })
+})

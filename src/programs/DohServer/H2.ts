@@ -38,6 +38,7 @@ import {
   writeFrameHeader
 } from "./H2/Frames.js"
 import { decodeBlock, encodeInt, encodeResponse, HPACK_ERROR, HPACK_TOO_LARGE, makeDecoder } from "./H2/Hpack.js"
+import { StreamTable } from "./H2/StreamTable.js"
 import {
   addChunk,
   bodyMessage,
@@ -181,7 +182,7 @@ export const makeFastH2 = (env: Env): Transport => {
       selection: env.select(undefined),
       psk: socket instanceof tls.TLSSocket && env.isPsk(socket)
     }
-    const streams = new Map<number, H2Stream>()
+    const streams = new StreamTable<H2Stream>()
     const decoder = makeDecoder()
     const fields: Array<string> = []
     const reader = makeFrameReader()

@@ -3,7 +3,7 @@ import * as tls from "node:tls"
 import type { Admission } from "../../services/Admission.js"
 import type { QueryContext, QueryHandler } from "../../services/QueryHandler.js"
 import { frame, makeFrameReader } from "../../services/QueryHandler/Framing.js"
-import { errorAnswer, MAX_MESSAGE, peekQuery, Rcode } from "../../services/QueryHandler/Wire.js"
+import { errorAnswer, peekQuery, Rcode } from "../../services/QueryHandler/Wire.js"
 import { makeRecordWriter } from "../../services/TlsSessions/RecordWriter.js"
 
 /** Queries one connection may have in flight; past it, reading pauses until answers go out. */
@@ -44,8 +44,10 @@ export const admitQuery = (admission: Admission) => (message: Buffer, address: s
  * per-connection in-flight cap, idle timeout, a started message to be completed within the idle timeout
  * (a client dribbling bytes is cut), half-close honoured (answers still go out after the FIN).
  */
-export const serveDotConnection = (socket: net.Socket, ctx: QueryContext, env: DotConnectionEnv): void => {
+export const serveDotConnection = (socket: net.Socket, peer: QueryContext, env: DotConnectionEnv): void => {
   const { logDebug } = env
+  // answers come back with their length in front, ready to write (no second copy per answer)
+  const ctx: QueryContext = { ...peer, framed: true }
   let inFlight = 0
   let paused = false
   let ended = false
@@ -80,16 +82,16 @@ export const serveDotConnection = (socket: net.Socket, ctx: QueryContext, env: D
     }
     if (paused) awaitSocketDrain()
   }
-  const reply = (answer: Buffer | null) => {
+  /** `framed`: the answer with its two-byte length in front */
+  const reply = (framed: Buffer | null) => {
     inFlight--
     if (socket.destroyed) return
-    if (answer === null) {
+    if (framed === null) {
       dotBadInput.unreadable++
       if (logDebug !== undefined) logDebug(`closing ${ctx.remoteAddress}: unreadable message`)
       socket.destroy()
       return
     }
-    const framed = frame(answer.length > MAX_MESSAGE ? errorAnswer(answer, Rcode.SERVFAIL) : answer)
     if (writer !== undefined) writer.write(framed)
     else socket.write(framed)
     pauseIfNeedDrain()
@@ -99,7 +101,7 @@ export const serveDotConnection = (socket: net.Socket, ctx: QueryContext, env: D
   const submit = (message: Buffer) => {
     inFlight++
     const refused = env.admit === undefined ? undefined : env.admit(message, ctx.remoteAddress)
-    if (refused !== undefined) reply(refused)
+    if (refused !== undefined) reply(frame(refused))
     else env.handle(message, ctx, reply)
   }
   const resumeIfBelowCap = () => {

@@ -30,22 +30,25 @@ export const makeRecordWriter = (socket: net.Socket, now: () => number, drained:
       queued -= n
       return n === first.length ? first : first.subarray(0, n)
     }
-    const parts: Array<Buffer> = []
-    let n = 0
-    while (queue.length > 0 && n < max) {
+    // copied straight into the one buffer written (no list of parts, no views)
+    const n = Math.min(max, queued)
+    const out = Buffer.allocUnsafe(n)
+    let at = 0
+    while (at < n) {
       const next = queue[0]!
-      if (n + next.length <= max) {
-        parts.push(next)
-        n += next.length
+      const room = n - at
+      if (next.length <= room) {
+        next.copy(out, at)
+        at += next.length
         queue.shift()
       } else {
-        parts.push(next.subarray(0, max - n))
-        queue[0] = next.subarray(max - n)
-        n = max
+        next.copy(out, at, 0, room)
+        queue[0] = next.subarray(room)
+        at = n
       }
     }
     queued -= n
-    return Buffer.concat(parts, n)
+    return out
   }
 
   const afterWrite = () => {
