@@ -1,0 +1,92 @@
+import { Effect } from "effect";
+import { LRUCache } from "lru-cache";
+import { writeTtls } from "./QueryHandler/Wire.js";
+import { ServerConfig } from "./ServerConfig.js";
+/** Never keep an answer longer than a day, whatever its TTL says. */
+export const MAX_CACHE_TTL_S = 86_400;
+/**
+ * The answer cache: an LRU (`lru-cache`) of encoded answers keyed by the query's flags and lower-cased
+ * question bytes. TTLs honoured (an entry is gone the second its lowest TTL runs out, no serving past it),
+ * decremented on the way out, negative answers cached for their RFC 2308 TTL. Time is Effect's `Clock`,
+ * read synchronously on the hot path so that `TestClock` drives expiry.
+ */
+export class AnswerCache extends Effect.Service()("vigil/AnswerCache", {
+    effect: Effect.gen(function* () {
+        const { cacheSize } = yield* ServerConfig;
+        const clock = yield* Effect.clock;
+        const lru = cacheSize > 0 ? new LRUCache({ max: cacheSize }) : undefined;
+        const stats = { hits: 0, misses: 0, expired: 0, stored: 0 };
+        const hit = { ttl: 0, mark: undefined, source: new Uint8Array(0) };
+        /**
+         * Looks `key` up for a query; on a hit returns the answer ready to send (in a fresh buffer the caller
+         * owns) and fills `hit`. With `framed`, the answer carries its RFC 7766 two-byte length in front (DoT):
+         * one allocation and one copy per hit, whatever the transport.
+         */
+        const lookup = (key, query, questionEnd, framed) => {
+            if (lru === undefined)
+                return undefined;
+            const entry = lru.get(key);
+            if (entry === undefined) {
+                stats.misses++;
+                return undefined;
+            }
+            const now = clock.unsafeCurrentTimeMillis();
+            if (now >= entry.expiresAt) {
+                lru.delete(key);
+                stats.expired++;
+                stats.misses++;
+                return undefined;
+            }
+            stats.hits++;
+            const elapsed = Math.floor((now - entry.storedAt) / 1000);
+            if (elapsed !== entry.patchedFor)
+                repatch(entry, elapsed);
+            const len = entry.patched.length;
+            const at = framed ? 2 : 0;
+            const out = Buffer.allocUnsafe(len + at);
+            if (framed) {
+                out[0] = len >> 8;
+                out[1] = len & 0xff;
+            }
+            entry.patched.copy(out, at);
+            out[at] = query[0];
+            out[at + 1] = query[1];
+            // the client's spelling of the question (a byte loop: no view allocated per hit)
+            if (entry.info.questionEnd === questionEnd) {
+                for (let i = 12; i < questionEnd; i++)
+                    out[at + i] = query[i];
+            }
+            hit.ttl = Math.min(entry.info.cacheTtl, MAX_CACHE_TTL_S) - elapsed;
+            hit.mark = entry.mark;
+            hit.source = entry.answer;
+            return out;
+        };
+        /** Keeps an answer when it is cacheable. */
+        const store = (key, answer, info, mark) => {
+            if (lru === undefined || info.cacheTtl <= 0)
+                return;
+            const now = clock.unsafeCurrentTimeMillis();
+            const ttl = Math.min(info.cacheTtl, MAX_CACHE_TTL_S);
+            const patched = Buffer.alloc(0);
+            lru.set(key, { answer, info, storedAt: now, expiresAt: now + ttl * 1000, mark, patched, patchedFor: -1 });
+            stats.stored++;
+        };
+        return {
+            lookup,
+            /** what the last hit of `lookup` found beside its answer */
+            hit: hit,
+            store,
+            size: () => lru?.size ?? 0,
+            clear: () => lru?.clear(),
+            stats: () => ({ ...stats })
+        };
+    })
+}) {
+}
+const repatch = (entry, elapsed) => {
+    const p = Buffer.from(entry.answer);
+    writeTtls(p, entry.info, elapsed);
+    entry.patched = p;
+    entry.patchedFor = elapsed;
+};
+//# sourceMappingURL=AnswerCache.js.map

@@ -1,0 +1,32 @@
+/**
+ * TLS record sizing (SPEC.md §5): 1149 bytes of payload per record at the start of a connection, so
+ * the first record of an answer fits the first TCP segments and the client can decrypt it at once;
+ * 16 KiB records during a burst (more than ~1.1 MB written within one second), where fewer, larger
+ * records cost less; back to small records after one second without writes.
+ *
+ * Node (OpenSSL 3.0) cannot do this with `setMaxSendFragment`: lowering it also lowers OpenSSL's
+ * `split_send_fragment`, which records are cut at and which only ever goes down, so a connection once
+ * at 1149 never grows again. The sizing is therefore done by the writer: the TLS layer keeps its
+ * default 16 KiB, and while a connection is "small" one write at a time is in flight, holding at most
+ * 1149 bytes (one `SSL_write`, one record). `makeRecordSizer` is the policy; the DoT connection writer
+ * (`DotServer/Connection.ts`) applies it.
+ */
+/** Payload bytes per record while a connection is small. */
+export declare const RECORD_SIZE = 1149;
+/** Payload bytes per record during a burst (TLS's maximum). */
+export declare const BURST_RECORD_SIZE = 16384;
+/** Bytes written within `BURST_WINDOW_MS` that make a burst. */
+export declare const BURST_BYTES = 1100000;
+/** The window bursts are measured over, and the idle time after which records are small again. */
+export declare const BURST_WINDOW_MS = 1000;
+export interface RecordSizer {
+    /** The record size a write at `now` would get (nothing accounted). */
+    readonly peek: (now: number) => number;
+    /**
+     * Accounts `bytes` about to be written at `now` (milliseconds) and returns the record size they are
+     * to be written with: `RECORD_SIZE` or `BURST_RECORD_SIZE`.
+     */
+    readonly next: (now: number, bytes: number) => number;
+}
+/** The per-connection policy. A fresh connection is small. */
+export declare const makeRecordSizer: () => RecordSizer;

@@ -1,0 +1,295 @@
+/**
+ * DNS over TCP to an upstream (RFC 7766), and the pieces every upstream transport shares: message-ID
+ * allocation, the answer-against-query check, 2-byte-length framing, a lazily (re)connected connection
+ * held in the transport's scope, and the pipelined stream exchange that `Tls.ts` reuses over node:tls.
+ */
+import { Cause, Deferred, Effect, Exit, FiberId, Option } from "effect";
+import * as crypto from "node:crypto";
+import * as net from "node:net";
+import { makeFrameReader } from "../QueryHandler/Framing.js";
+import { HEADER_LEN, MAX_MESSAGE, readU16 } from "../QueryHandler/Wire.js";
+import { UpstreamError } from "../Upstream.js";
+// ---------------------------------------------------------------------------------------------------------
+// Messages
+/**
+ * Offset just past the single question of a query, or -1 when the message has no readable question
+ * (the resolver only sends queries that passed `peekQuery`, so -1 is a bug of the caller).
+ */
+export const questionEndOf = (msg) => {
+    if (msg.length < HEADER_LEN || readU16(msg, 4) !== 1)
+        return -1;
+    let off = HEADER_LEN;
+    for (;;) {
+        if (off >= msg.length)
+            return -1;
+        const len = msg[off];
+        if (len === 0)
+            break;
+        if (len > 63)
+            return -1;
+        off += len + 1;
+    }
+    return off + 5 <= msg.length ? off + 5 : -1;
+};
+const lower = (b) => (b >= 65 && b <= 90 ? b + 32 : b);
+/**
+ * Whether `answer` answers `sent` (the query as it went on the wire): a response (QR), the same ID, one
+ * question with the same name (ASCII case-insensitively), type and class.
+ */
+export const isAnswerTo = (answer, sent, questionEnd) => {
+    if (answer.length < questionEnd)
+        return false;
+    if (answer[0] !== sent[0] || answer[1] !== sent[1])
+        return false;
+    if ((answer[2] & 0x80) === 0 || readU16(answer, 4) !== 1)
+        return false;
+    const nameEnd = questionEnd - 4;
+    // label-length bytes are < 64, so lower-casing them too changes nothing
+    for (let i = HEADER_LEN; i < nameEnd; i++) {
+        if (answer[i] !== sent[i] && lower(answer[i]) !== lower(sent[i]))
+            return false;
+    }
+    for (let i = nameEnd; i < questionEnd; i++)
+        if (answer[i] !== sent[i])
+            return false;
+    return true;
+};
+/** The TC bit of an answer. */
+export const isTruncated = (answer) => answer.length > 2 && (answer[2] & 0x02) !== 0;
+/** A copy of `msg` carrying message ID `id`. */
+export const withId = (msg, id) => {
+    const out = new Uint8Array(msg);
+    out[0] = id >> 8;
+    out[1] = id & 0xff;
+    return out;
+};
+let pool = new Uint8Array(0);
+let poolOffset = 0;
+/** A 16-bit ID from the OS's CSPRNG (read 1 KiB at a time): IDs are part of spoofing resistance. */
+const randomId = () => {
+    if (poolOffset + 2 > pool.length) {
+        pool = crypto.randomBytes(1024);
+        poolOffset = 0;
+    }
+    const id = (pool[poolOffset] << 8) | pool[poolOffset + 1];
+    poolOffset += 2;
+    return id;
+};
+/** A random ID that no entry of `inFlight` holds, or undefined when all 65536 are taken. */
+export const freeId = (inFlight) => {
+    if (inFlight.size >= 65536)
+        return undefined;
+    for (;;) {
+        const id = randomId();
+        if (!inFlight.has(id))
+            return id;
+    }
+};
+/** The error of a query that cannot be sent as given (not a well-formed single-question query). */
+export const badQuery = (upstream, msg) => Effect.dieMessage(`upstream ${upstream}: not a single-question DNS query (${msg.length} bytes)`);
+// ---------------------------------------------------------------------------------------------------------
+// Framing
+/** `msg` with a 2-byte length prefix and message ID `id`. */
+export const frameWithId = (msg, id) => {
+    const out = new Uint8Array(msg.length + 2);
+    out[0] = msg.length >> 8;
+    out[1] = msg.length & 0xff;
+    out.set(msg, 2);
+    out[2] = id >> 8;
+    out[3] = id & 0xff;
+    return out;
+};
+// ---------------------------------------------------------------------------------------------------------
+// A connection held by a transport
+/** The `detail` of the `Closed` error of a transport whose scope has closed. */
+export const TRANSPORT_CLOSED = "transport closed";
+/**
+ * Holds at most one connection of a transport. The connect runs in a fiber of the transport's scope, so a
+ * caller interrupted while waiting does not abort it for the others; it is bounded by `connectTimeoutMs`.
+ * When the scope closes, the current connection is disposed of and no new one is made.
+ */
+export const connectionCell = (options) => Effect.gen(function* () {
+    const scope = yield* Effect.scope;
+    const { upstream } = options;
+    let current;
+    let connecting;
+    let closed = false;
+    yield* Effect.addFinalizer(() => Effect.sync(() => {
+        closed = true;
+        if (current !== undefined)
+            options.dispose(current);
+        current = undefined;
+    }));
+    const closedError = () => new UpstreamError({ upstream, reason: "Closed", detail: TRANSPORT_CLOSED });
+    const open = options.open.pipe(Effect.timeoutFail({
+        duration: options.connectTimeoutMs,
+        onTimeout: () => new UpstreamError({ upstream, reason: "Connect", detail: "connect timed out" })
+    }));
+    const connect = (deferred) => open.pipe(Effect.onExit((exit) => Effect.suspend(() => {
+        connecting = undefined;
+        if (Exit.isSuccess(exit)) {
+            if (closed) {
+                options.dispose(exit.value);
+                return Deferred.fail(deferred, closedError());
+            }
+            current = exit.value;
+            return Deferred.succeed(deferred, exit.value);
+        }
+        return Option.match(Cause.failureOption(exit.cause), {
+            onNone: () => Deferred.fail(deferred, closedError()),
+            onSome: (e) => Deferred.fail(deferred, e)
+        });
+    })));
+    const get = Effect.suspend(() => {
+        if (closed)
+            return Effect.fail(closedError());
+        if (current !== undefined) {
+            if (options.usable(current))
+                return Effect.succeed(current);
+            current = undefined;
+        }
+        if (connecting !== undefined)
+            return Deferred.await(connecting);
+        const deferred = Deferred.unsafeMake(FiberId.none);
+        connecting = deferred;
+        return Effect.zipRight(Effect.forkIn(connect(deferred), scope), Deferred.await(deferred));
+    });
+    return { get };
+});
+export const defaultIdleTimeoutMs = 10_000;
+export const defaultConnectTimeoutMs = 5_000;
+const errorDetail = (e) => e instanceof Error ? (e.code ?? e.message) : String(e);
+/**
+ * Connects a socket and waits for `readyEvent` ("connect", or "secureConnect" for TLS); the first
+ * `error` before it is a `Connect` failure (a refused connect fails at once). Interruption destroys the
+ * socket. The socket keeps an `error` listener for life: errors are reported by the `close` that follows.
+ */
+export const connectSocket = (upstream, create, readyEvent) => Effect.async((resume) => {
+    const socket = create();
+    socket.on("error", () => { });
+    const onError = (e) => {
+        socket.destroy();
+        resume(Effect.fail(new UpstreamError({ upstream, reason: "Connect", detail: errorDetail(e) })));
+    };
+    socket.once("error", onError);
+    socket.once(readyEvent, () => {
+        socket.off("error", onError);
+        resume(Effect.succeed(socket));
+    });
+    return Effect.sync(() => {
+        socket.destroy();
+    });
+});
+/**
+ * A transport over a stream socket: one persistent connection, queries pipelined on it and answers
+ * matched by message ID (RFC 7766 §6.2.1.1), reconnected when it closes. A query that meets a closed
+ * connection is sent once more on a new one.
+ */
+export const makeStream = (options) => Effect.gen(function* () {
+    const { upstream } = options;
+    const idleTimeoutMs = options.idleTimeoutMs ?? defaultIdleTimeoutMs;
+    /** Marks `conn` retired, and destroys it once nothing is pending on it. */
+    const retire = (conn) => {
+        conn.retired = true;
+        if (conn.pending.size === 0 && !conn.closed) {
+            conn.closed = true;
+            conn.socket.destroy();
+        }
+    };
+    const attach = (socket) => {
+        const conn = { socket, pending: new Map(), closed: socket.destroyed, frames: 0, retired: false };
+        let lastError;
+        socket.setNoDelay(true);
+        socket.on("data", makeFrameReader((view) => {
+            if (view.length < HEADER_LEN)
+                return;
+            // a copy: the answer may be cached, and must not hold the whole read buffer alive
+            const frame = new Uint8Array(view);
+            conn.frames++;
+            const id = (frame[0] << 8) | frame[1];
+            const entry = conn.pending.get(id);
+            if (entry === undefined)
+                return; // an answer to an abandoned query, or a wrong ID: ignored
+            conn.pending.delete(id);
+            entry.resume(isAnswerTo(frame, entry.sent, entry.questionEnd)
+                ? Effect.succeed(frame)
+                : Effect.fail(new UpstreamError({ upstream, reason: "BadAnswer", detail: "question does not match" })));
+            if (conn.retired && conn.pending.size === 0)
+                retire(conn);
+        }, () => socket.destroy()).push);
+        socket.on("error", (e) => {
+            lastError = errorDetail(e);
+        });
+        socket.once("close", () => {
+            conn.closed = true;
+            const error = new UpstreamError({ upstream, reason: "Closed", detail: lastError ?? "connection closed" });
+            const waiting = [...conn.pending.values()];
+            conn.pending.clear();
+            for (const entry of waiting)
+                entry.resume(Effect.fail(error));
+        });
+        // Node's own socket inactivity timer (not Effect's Clock): it only closes an idle connection, it
+        // bounds no query, so it is fine for it to run on wall-clock time.
+        socket.setTimeout(idleTimeoutMs);
+        socket.on("timeout", () => {
+            if (conn.pending.size > 0)
+                return;
+            conn.closed = true;
+            socket.destroySoon();
+        });
+        return conn;
+    };
+    const cell = yield* connectionCell({
+        upstream,
+        open: Effect.map(options.connect, attach),
+        usable: (c) => !c.closed && !c.retired && !c.socket.destroyed && c.socket.writable,
+        dispose: (c) => {
+            c.closed = true;
+            c.socket.destroy();
+        },
+        connectTimeoutMs: options.connectTimeoutMs ?? defaultConnectTimeoutMs
+    });
+    const exchange = (conn, msg, questionEnd) => Effect.async((resume) => {
+        if (conn.closed) {
+            resume(Effect.fail(new UpstreamError({ upstream, reason: "Closed", detail: "connection closed" })));
+            return;
+        }
+        const id = freeId(conn.pending);
+        if (id === undefined) {
+            resume(Effect.fail(new UpstreamError({ upstream, reason: "Connect", detail: "65536 queries in flight" })));
+            return;
+        }
+        const frame = frameWithId(msg, id);
+        const entry = { sent: frame.subarray(2), questionEnd, resume, framesAtSend: conn.frames };
+        conn.pending.set(id, entry);
+        conn.socket.write(frame);
+        // abandoned (query deadline, failover bound): silence since the write retires the connection
+        return Effect.sync(() => {
+            if (conn.pending.get(id) !== entry)
+                return;
+            conn.pending.delete(id);
+            if (conn.retired || conn.frames === entry.framesAtSend)
+                retire(conn);
+        });
+    });
+    const query = Effect.fnUntraced(function* (msg) {
+        const questionEnd = questionEndOf(msg);
+        if (questionEnd < 0)
+            return yield* badQuery(upstream, msg);
+        if (msg.length > MAX_MESSAGE) {
+            return yield* new UpstreamError({ upstream, reason: "TooLarge", detail: `query of ${msg.length} bytes` });
+        }
+        const attempt = Effect.flatMap(cell.get, (conn) => exchange(conn, msg, questionEnd));
+        // the server may have closed a reused connection just as we wrote: one more try on a fresh one
+        return yield* Effect.catchIf(attempt, (e) => e.reason === "Closed" && e.detail !== TRANSPORT_CLOSED, () => attempt);
+    });
+    return { query };
+});
+/** A DNS-over-TCP transport to `spec` (one pipelined connection), closed with the scope. */
+export const make = (spec, options = {}) => makeStream({
+    upstream: spec.text,
+    connect: connectSocket(spec.text, () => net.connect({ host: spec.host, port: spec.port }), "connect"),
+    idleTimeoutMs: options.idleTimeoutMs,
+    connectTimeoutMs: options.connectTimeoutMs
+});
+//# sourceMappingURL=Tcp.js.map
