@@ -120,9 +120,11 @@ describe("interop: Chromium's DoH resolver in secure mode (built server)", () =>
     expect(await counterSum("vigil_answers_total", `transport="doh"`), context).toBeGreaterThan(0)
   }
 
-  it("loads a page whose name only our upstream knows, asking with GET ({?dns} template)", loads("GET", names[0]!), {
-    timeout: BROWSER_TIMEOUT
-  })
+  it(
+    "loads a page whose name only our upstream knows, asking with GET ({?dns} template)",
+    loads("GET", names[0]!),
+    BROWSER_TIMEOUT
+  )
 
   it(
     "loads a page whose name only our upstream knows, asking with POST (template without {?dns})",
