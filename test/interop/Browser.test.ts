@@ -128,11 +128,8 @@ describe("interop: Chromium's DoH resolver in secure mode (built server)", () =>
 
   it(
     "loads a page whose name only our upstream knows, asking with POST (template without {?dns})",
-    loads(
-      "POST",
-      names[1]!
-    ),
-    { timeout: BROWSER_TIMEOUT }
+    loads("POST", names[1]!),
+    BROWSER_TIMEOUT
   )
 
   it(
