@@ -1,7 +1,7 @@
 import { Effect } from "effect"
 import { LRUCache } from "lru-cache"
 import type { ChainMark } from "./Blocklists.js"
-import { type AnswerInfo, writeTtls } from "./QueryHandler/Wire.js"
+import { type AnswerInfo, MAX_MESSAGE, writeTtls } from "./QueryHandler/Wire.js"
 import { ServerConfig } from "./ServerConfig.js"
 
 /** An answer kept encoded, served again with its ID, question case and TTLs patched in place. */
@@ -87,7 +87,8 @@ export class AnswerCache extends Effect.Service<AnswerCache>()("vigil/AnswerCach
 
     /** Keeps an answer when it is cacheable. */
     const store = (key: string, answer: Uint8Array, info: AnswerInfo, mark?: ChainMark): void => {
-      if (lru === undefined || info.cacheTtl <= 0) return
+      // every upstream answer fits (each transport refuses more); the framed lookup relies on it
+      if (lru === undefined || info.cacheTtl <= 0 || answer.length > MAX_MESSAGE) return
       const now = clock.unsafeCurrentTimeMillis()
       const ttl = Math.min(info.cacheTtl, MAX_CACHE_TTL_S)
       const patched = Buffer.alloc(0)
