@@ -374,12 +374,30 @@ interface TlsRecord {
   readonly length: number
 }
 
-/** A TCP proxy to `target` that records the header of every TLS record the server sends. */
+interface RecordingProxy {
+  readonly server: net.Server
+  readonly port: number
+  readonly records: Array<TlsRecord>
+  /** from now on, what the client sends is held back */
+  readonly hold: () => void
+  /** whole TLS records held so far */
+  readonly heldRecords: () => number
+  /** sends everything held to the server in one write (the server reads it at once) */
+  readonly release: () => void
+}
+
+/**
+ * A TCP proxy to `target` that records the header of every TLS record the server sends; the client's
+ * bytes can be held back and released at once.
+ */
 const recordingProxy = (target: number) =>
   Effect.acquireRelease(
-    Effect.async<{ readonly server: net.Server; readonly port: number; readonly records: Array<TlsRecord> }>(
+    Effect.async<RecordingProxy>(
       (resume) => {
         const records: Array<TlsRecord> = []
+        let holding = false
+        let held: Array<Buffer> = []
+        let heldFor: net.Socket | undefined
         const server = net.createServer((client) => {
           const upstream = net.connect(target, "127.0.0.1")
           let pending = Buffer.alloc(0)
@@ -392,20 +410,46 @@ const recordingProxy = (target: number) =>
             }
             client.write(chunk)
           })
-          client.on("data", (chunk: Buffer) => upstream.write(chunk))
+          client.on("data", (chunk: Buffer) => {
+            if (!holding) return void upstream.write(chunk)
+            held.push(chunk)
+            heldFor = upstream
+          })
           client.on("close", () => upstream.destroy())
           upstream.on("close", () => client.destroy())
           client.on("error", () => upstream.destroy())
           upstream.on("error", () => client.destroy())
         })
+        const hold = () => {
+          holding = true
+        }
+        const release = () => {
+          holding = false
+          if (heldFor !== undefined && held.length > 0) heldFor.write(Buffer.concat(held))
+          held = []
+        }
+        const heldRecords = () => {
+          const all = Buffer.concat(held)
+          let n = 0
+          for (let at = 0; at + 5 <= all.length && at + 5 + all.readUInt16BE(at + 3) <= all.length; n++) {
+            at += 5 + all.readUInt16BE(at + 3)
+          }
+          return n
+        }
         server.listen(0, "127.0.0.1", () =>
-          resume(Effect.succeed({ server, port: (server.address() as net.AddressInfo).port, records })))
+          resume(
+            Effect.succeed({
+              server,
+              port: (server.address() as net.AddressInfo).port,
+              records,
+              hold,
+              heldRecords,
+              release
+            })
+          ))
       }
     ),
-    ({ server }) =>
-      Effect.sync(() =>
-        server.close()
-      )
+    ({ server }) => Effect.sync(() => server.close())
   )
 
 /** Payload bytes of the application-data records from index `from` on (TLS 1.2 AES-GCM or TLS 1.3). */
@@ -484,6 +528,61 @@ describe("TLS record size (SPEC.md §5)", () => {
         expect(calm.reduce((x, y) => x + y, 0)).toBeGreaterThan(50_000)
       }))
   }
+
+  it.scopedLive("DoT: pipelined queries that arrive in one read, one TLS record each, are answered in one record", () =>
+    Effect.gen(function*() {
+      const stub = yield* StubUpstream.make()
+      stub.set("small.test", "A", [a("small.test", "192.0.2.7", 300)])
+      const ctx = yield* Layer.buildWithScope(
+        serverLayer(certs, { upstreams: [{ _tag: "udp", host: "127.0.0.1", port: stub.port, text: stub.udpUrl }] }),
+        yield* Effect.scope
+      )
+      const proxy = yield* recordingProxy(yield* portOf("dot").pipe(Effect.provide(ctx)))
+      const socket = yield* Effect.acquireRelease(
+        Effect.async<tls.TLSSocket, Error>((resume) => {
+          const s = tls.connect({
+            host: "127.0.0.1",
+            port: proxy.port,
+            ca: certs.caPem,
+            servername: "localhost",
+            ALPNProtocols: ["dot"],
+            minVersion: "TLSv1.2",
+            maxVersion: "TLSv1.2",
+            ciphers: "ECDHE-ECDSA-AES128-GCM-SHA256"
+          })
+          s.once("error", (e) => resume(Effect.fail(e)))
+          s.once("secureConnect", () => resume(Effect.succeed(s)))
+        }),
+        (s) => Effect.sync(() => s.destroy())
+      )
+      let answered = 0
+      const reader = makeFrameReader(() => answered++, () => socket.destroy())
+      socket.on("data", reader.push)
+      const waitFor = (n: number) =>
+        Effect.gen(function*() {
+          while (answered < n) yield* Effect.sleep(Duration.millis(5))
+        })
+      // the first one fills the cache
+      socket.write(frame(query("small.test", "A", { id: 1 })))
+      yield* waitFor(1)
+      const start = proxy.records.length
+      proxy.hold()
+      // 20 queries, each written once the one before was taken: one TLS record each, as dnsperf sends them
+      for (let i = 0; i < 20; i++) {
+        yield* Effect.async<void>((resume) => {
+          socket.write(frame(query("small.test", "A", { id: 100 + i })), () => resume(Effect.void))
+        })
+      }
+      // (the client's TLS layer calls back before the bytes leave it: wait until all 20 are at the proxy)
+      while (proxy.heldRecords() < 20) yield* Effect.sleep(Duration.millis(2))
+      expect(proxy.heldRecords()).toBe(20)
+      proxy.release()
+      yield* waitFor(21)
+      const answers = payloads(proxy.records, start, "TLSv1.2")
+      expect(answers).toHaveLength(1)
+      expect(answers[0]).toBeGreaterThan(20 * 40)
+      expect(stub.queries()).toHaveLength(1)
+    }))
 
   it.scopedLive("kdig (+tls +keepopen) sees 1149-byte records for its first answer and 16 KiB ones in a burst", (ctx) =>
     Effect.gen(function*() {

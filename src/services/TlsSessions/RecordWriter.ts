@@ -10,8 +10,20 @@ export const QUEUE_HIGH_WATER = 16_384
  * small, one write is in flight at a time and holds at most `RECORD_SIZE` bytes (answers that came in the
  * meantime are packed together up to that size): one write, one record. In a burst, whatever is queued
  * goes at once and Node joins what it buffers (16 KiB records).
+ *
+ * `defer` is when queued data goes to the socket: by default once the current callback is done (a
+ * microtask), which suits DoH, where one read holds whole requests. A DoT connection passes
+ * `afterThisTurn`: a DoT client's pipelined queries come one TLS record each, and Node hands every
+ * record over as its own `data` event, so a microtask would write the first answer alone and the others
+ * only after that write completed (two `SSL_write`s and two send calls per read). Written at the end of
+ * the event-loop turn, every answer of the turn goes out in one write.
  */
-export const makeRecordWriter = (socket: net.Socket, now: () => number, drained: () => void) => {
+export const makeRecordWriter = (
+  socket: net.Socket,
+  now: () => number,
+  drained: () => void,
+  defer: (pump: () => void) => void = queueMicrotask
+) => {
   const sizer = makeRecordSizer()
   let queue: Array<Buffer> = []
   let queued = 0
@@ -92,7 +104,7 @@ export const makeRecordWriter = (socket: net.Socket, now: () => number, drained:
       queued += data.length
       if (!writing && !scheduled) {
         scheduled = true
-        queueMicrotask(pump)
+        defer(pump)
       }
     },
     /** answers not yet handed to the socket */
@@ -108,7 +120,7 @@ export const makeRecordWriter = (socket: net.Socket, now: () => number, drained:
       if (queued === 0 && !writing) pump()
       else if (!writing && !scheduled) {
         scheduled = true
-        queueMicrotask(pump)
+        defer(pump)
       }
     }
   }
@@ -116,3 +128,11 @@ export const makeRecordWriter = (socket: net.Socket, now: () => number, drained:
 
 /** What `makeRecordWriter` gives. */
 export type RecordWriter = ReturnType<typeof makeRecordWriter>
+
+/**
+ * Runs `pump` at the end of this event-loop turn (Node's check phase, right after the I/O callbacks of
+ * the turn): the `defer` of a DoT connection's writer.
+ */
+export const afterThisTurn = (pump: () => void): void => {
+  setImmediate(pump)
+}
