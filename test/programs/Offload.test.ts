@@ -178,6 +178,30 @@ describe("TLS offload (in-process, real sockets)", () => {
       expect(readdirSync(dataDir)).toEqual([])
     }))
 
+  it.scopedLive("cleartext DoT: 30 pipelined queries then a half-close get 30 answers, then the server closes", () =>
+    Effect.gen(function*() {
+      const upstream = yield* withUpstream
+      const dataDir = mkdtempSync(join(tmpdir(), "vigil-offload-"))
+      yield* Effect.gen(function*() {
+        const port = yield* portOf("dot-cleartext")
+        // answers are corked within an event-loop turn and go out together; the FIN must wait for them
+        const ids = yield* Effect.async<Array<number>, Error>((resume) => {
+          const got: Array<number> = []
+          const socket = net.connect({ host: "127.0.0.1", port })
+          const reader = makeFrameReader((m) => got.push(idOf(Buffer.from(m))), () => socket.destroy())
+          socket.on("data", reader.push)
+          socket.on("end", () => resume(Effect.succeed(got)))
+          socket.on("error", (e) => resume(Effect.fail(e)))
+          const names = ["example.test", "www.example.test", "multi.example.test"]
+          socket.end(
+            Buffer.concat(Array.from({ length: 30 }, (_, i) => frame(query(names[i % 3]!, "A", { id: 1000 + i }))))
+          )
+          return Effect.sync(() => socket.destroy())
+        })
+        expect(ids.sort((x, y) => x - y)).toEqual(Array.from({ length: 30 }, (_, i) => 1000 + i))
+      }).pipe(Effect.provide(offloadLayer(upstream, dataDir)), Effect.scoped)
+    }))
+
   it.scopedLive("closes its listeners when the layer ends (graceful shutdown)", () =>
     Effect.gen(function*() {
       const upstream = yield* withUpstream

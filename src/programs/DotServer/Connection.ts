@@ -63,6 +63,11 @@ export const serveDotConnection = (socket: net.Socket, peer: QueryContext, env: 
     resumeIfBelowCap()
     finishIfDone()
   }, afterThisTurn)
+  let corked = false
+  const uncork = () => {
+    corked = false
+    if (!socket.destroyed) socket.uncork()
+  }
   const needDrain = () => (writer === undefined ? socket.writableNeedDrain : writer.needDrain())
   // the socket's own buffer (plain TCP, or a burst on TLS) says when it drained; the writer's queue calls
   // back by itself
@@ -95,7 +100,15 @@ export const serveDotConnection = (socket: net.Socket, peer: QueryContext, env: 
       return
     }
     if (writer !== undefined) writer.write(framed)
-    else socket.write(framed)
+    else {
+      // plain TCP: the answers of one turn leave in one send (corked until the turn's end)
+      if (!corked) {
+        corked = true
+        socket.cork()
+        afterThisTurn(uncork)
+      }
+      socket.write(framed)
+    }
     pauseIfNeedDrain()
     resumeIfBelowCap()
     finishIfDone()
