@@ -466,6 +466,32 @@ const bigTxt = (name: string) =>
     data: [Buffer.from(`${i}`.padEnd(250, "x"))]
   }))
 
+/** A DoT client over TLS `version` (AES-128-GCM, the minted CA trusted) to `port`, counting its answers. */
+const countingDotClient = (port: number, version: "TLSv1.2" | "TLSv1.3") =>
+  Effect.gen(function*() {
+    const socket = yield* Effect.acquireRelease(
+      Effect.async<tls.TLSSocket, Error>((resume) => {
+        const s = tls.connect({
+          host: "127.0.0.1",
+          port,
+          ca: certs.caPem,
+          servername: "localhost",
+          ALPNProtocols: ["dot"],
+          minVersion: version,
+          maxVersion: version,
+          ciphers: "ECDHE-ECDSA-AES128-GCM-SHA256"
+        })
+        s.once("error", (e) => resume(Effect.fail(e)))
+        s.once("secureConnect", () => resume(Effect.succeed(s)))
+      }),
+      (s) => Effect.sync(() => s.destroy())
+    )
+    let answered = 0
+    const reader = makeFrameReader(() => answered++, () => socket.destroy())
+    socket.on("data", reader.push)
+    return { socket, answered: () => answered }
+  })
+
 describe("TLS record size (SPEC.md §5)", () => {
   const bigServer = Effect.gen(function*() {
     const stub = yield* StubUpstream.make()
@@ -482,31 +508,12 @@ describe("TLS record size (SPEC.md §5)", () => {
       Effect.gen(function*() {
         const server = yield* bigServer
         const proxy = yield* recordingProxy(server.dot)
-        const socket = yield* Effect.acquireRelease(
-          Effect.async<tls.TLSSocket, Error>((resume) => {
-            const s = tls.connect({
-              host: "127.0.0.1",
-              port: proxy.port,
-              ca: certs.caPem,
-              servername: "localhost",
-              ALPNProtocols: ["dot"],
-              minVersion: version,
-              maxVersion: version,
-              ciphers: "ECDHE-ECDSA-AES128-GCM-SHA256"
-            })
-            s.once("error", (e) => resume(Effect.fail(e)))
-            s.once("secureConnect", () => resume(Effect.succeed(s)))
-          }),
-          (s) => Effect.sync(() => s.destroy())
-        )
-        let answered = 0
-        const reader = makeFrameReader(() => answered++, () => socket.destroy())
-        socket.on("data", reader.push)
+        const { socket, answered } = yield* countingDotClient(proxy.port, version)
         const ask = (n: number) =>
           Effect.gen(function*() {
-            const want = answered + n
-            for (let i = 0; i < n; i++) socket.write(frame(query("big.test", "TXT", { id: answered + i })))
-            while (answered < want) yield* Effect.sleep(Duration.millis(5))
+            const want = answered() + n
+            for (let i = 0; i < n; i++) socket.write(frame(query("big.test", "TXT", { id: answered() + i })))
+            while (answered() < want) yield* Effect.sleep(Duration.millis(5))
           })
         const start = proxy.records.length
         yield* ask(1)
@@ -538,29 +545,10 @@ describe("TLS record size (SPEC.md §5)", () => {
         yield* Effect.scope
       )
       const proxy = yield* recordingProxy(yield* portOf("dot").pipe(Effect.provide(ctx)))
-      const socket = yield* Effect.acquireRelease(
-        Effect.async<tls.TLSSocket, Error>((resume) => {
-          const s = tls.connect({
-            host: "127.0.0.1",
-            port: proxy.port,
-            ca: certs.caPem,
-            servername: "localhost",
-            ALPNProtocols: ["dot"],
-            minVersion: "TLSv1.2",
-            maxVersion: "TLSv1.2",
-            ciphers: "ECDHE-ECDSA-AES128-GCM-SHA256"
-          })
-          s.once("error", (e) => resume(Effect.fail(e)))
-          s.once("secureConnect", () => resume(Effect.succeed(s)))
-        }),
-        (s) => Effect.sync(() => s.destroy())
-      )
-      let answered = 0
-      const reader = makeFrameReader(() => answered++, () => socket.destroy())
-      socket.on("data", reader.push)
+      const { socket, answered } = yield* countingDotClient(proxy.port, "TLSv1.2")
       const waitFor = (n: number) =>
         Effect.gen(function*() {
-          while (answered < n) yield* Effect.sleep(Duration.millis(5))
+          while (answered() < n) yield* Effect.sleep(Duration.millis(5))
         })
       // the first one fills the cache
       socket.write(frame(query("small.test", "A", { id: 1 })))
