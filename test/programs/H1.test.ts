@@ -4,22 +4,17 @@
  * upstream, and side by side with `makeH1` (node:http) on the same requests.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Fiber, Layer, Logger, LogLevel } from "effect"
+import { Duration, Effect, Fiber, Layer } from "effect"
 import { mkdtempSync } from "node:fs"
 import * as net from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { offloadServerLayerWith } from "../../src/layers/App.js"
-import { LimitPeriod } from "../../src/programs/ConnectionLimit.js"
 import { dohStats, makeH1, type Transport } from "../../src/programs/DohServer.js"
 import { H1_MAX_HEAD, H1_MAX_HEADERS, H1_MAX_IN_FLIGHT, makeFastH1 } from "../../src/programs/DohServer/H1.js"
-import { HeartbeatInterval } from "../../src/programs/Heartbeat.js"
-import { ServerConfig } from "../../src/services/ServerConfig.js"
-import { SystemLoadLive } from "../../src/services/SystemLoad.js"
 import { a, idOf, query } from "../fixtures/Dns.js"
 import { type ParsedResponse, parseResponses, syncEnv } from "../fixtures/H1.js"
 import * as StubUpstream from "../fixtures/StubUpstream.js"
-import { portOf, udpUpstream } from "../fixtures/TestServer.js"
+import { offloadLayer, portOf, udpUpstream } from "../fixtures/TestServer.js"
 
 const IDLE_MS = 600
 
@@ -34,27 +29,11 @@ const cleartextServer = Effect.gen(function*() {
   stub.set("slowest.test", "A", [a("slowest.test", "192.0.2.1", 300)])
   stub.behave("slowest.test", { delayMs: IDLE_MS + 400 })
   const dataDir = mkdtempSync(join(tmpdir(), "vigil-h1-"))
-  const layer = offloadServerLayerWith(SystemLoadLive).pipe(
-    Layer.provide(Layer.mergeAll(
-      Layer.succeed(LimitPeriod, Duration.infinity),
-      Layer.succeed(HeartbeatInterval, Duration.infinity)
-    )),
-    Layer.provide(Logger.minimumLogLevel(LogLevel.Warning)),
-    Layer.provide(ServerConfig.layer({
-      listenHost: "127.0.0.1",
-      dotPort: 0,
-      dohPort: 0,
-      healthPort: 0,
-      dotCleartextPort: 0,
-      dohCleartextPort: 0,
-      tlsOffload: true,
-      tls: { _tag: "Files", certPath: join(dataDir, "missing.crt"), keyPath: join(dataDir, "missing.key") },
-      dataDir,
-      upstreams: [udpUpstream(stub.port)],
-      workerTimeout: Duration.millis(IDLE_MS),
-      shutdownTimeout: Duration.seconds(2)
-    }))
-  )
+  const layer = offloadLayer(dataDir, {
+    upstreams: [udpUpstream(stub.port)],
+    workerTimeout: Duration.millis(IDLE_MS),
+    shutdownTimeout: Duration.seconds(2)
+  })
   const ctx = yield* Layer.build(layer)
   const port = yield* portOf("doh-cleartext").pipe(Effect.provide(ctx))
   return { port, stub }

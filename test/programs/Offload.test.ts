@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Layer, Logger, LogLevel } from "effect"
+import { Duration, Effect } from "effect"
 import { mkdtempSync, readdirSync } from "node:fs"
 import * as http from "node:http"
 import * as http2 from "node:http2"
@@ -7,40 +7,15 @@ import * as net from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as tls from "node:tls"
-import { offloadServerLayerWith } from "../../src/layers/App.js"
 import { H2_PREFACE, sniffHttpVersion } from "../../src/programs/Cleartext.js"
-import { LimitPeriod } from "../../src/programs/ConnectionLimit.js"
-import { HeartbeatInterval } from "../../src/programs/Heartbeat.js"
 import { frame, makeFrameReader } from "../../src/services/QueryHandler/Framing.js"
-import { ServerConfig } from "../../src/services/ServerConfig.js"
-import { SystemLoadLive } from "../../src/services/SystemLoad.js"
 import { TlsServerRegistry } from "../../src/services/TlsServerRegistry.js"
 import { decode, idOf, query } from "../fixtures/Dns.js"
 import { type MiniUpstream, startMiniUpstream } from "../fixtures/MiniUpstream.js"
-import { portOf, udpUpstream } from "../fixtures/TestServer.js"
+import { offloadLayer, portOf, udpUpstream } from "../fixtures/TestServer.js"
 
-const offloadLayer = (upstream: MiniUpstream, dataDir: string) =>
-  offloadServerLayerWith(SystemLoadLive).pipe(
-    Layer.provide(Layer.mergeAll(
-      Layer.succeed(LimitPeriod, Duration.infinity),
-      Layer.succeed(HeartbeatInterval, Duration.infinity)
-    )),
-    Layer.provide(Logger.minimumLogLevel(LogLevel.Warning)),
-    Layer.provide(ServerConfig.layer({
-      listenHost: "127.0.0.1",
-      dotPort: 0,
-      dohPort: 0,
-      healthPort: 0,
-      dotCleartextPort: 0,
-      dohCleartextPort: 0,
-      tlsOffload: true,
-      // certificate files that do not exist: building this layer must not try to load them
-      tls: { _tag: "Files", certPath: join(dataDir, "missing.crt"), keyPath: join(dataDir, "missing.key") },
-      dataDir,
-      upstreams: [udpUpstream(upstream.port)],
-      shutdownTimeout: Duration.seconds(2)
-    }))
-  )
+const serverLayer = (upstream: MiniUpstream, dataDir: string) =>
+  offloadLayer(dataDir, { upstreams: [udpUpstream(upstream.port)], shutdownTimeout: Duration.seconds(2) })
 
 const withUpstream = Effect.acquireRelease(
   Effect.promise(() => startMiniUpstream()),
@@ -173,7 +148,7 @@ describe("TLS offload (in-process, real sockets)", () => {
             Effect.map((r) => r.status)
           )
         ).toBe(400)
-      }).pipe(Effect.provide(offloadLayer(upstream, dataDir)), Effect.scoped)
+      }).pipe(Effect.provide(serverLayer(upstream, dataDir)), Effect.scoped)
       // no certificate (self-signed or other) was written, nothing at all
       expect(readdirSync(dataDir)).toEqual([])
     }))
@@ -199,7 +174,7 @@ describe("TLS offload (in-process, real sockets)", () => {
           return Effect.sync(() => socket.destroy())
         })
         expect(ids.sort((x, y) => x - y)).toEqual(Array.from({ length: 30 }, (_, i) => 1000 + i))
-      }).pipe(Effect.provide(offloadLayer(upstream, dataDir)), Effect.scoped)
+      }).pipe(Effect.provide(serverLayer(upstream, dataDir)), Effect.scoped)
     }))
 
   it.scopedLive("closes its listeners when the layer ends (graceful shutdown)", () =>
@@ -208,7 +183,7 @@ describe("TLS offload (in-process, real sockets)", () => {
       const dataDir = mkdtempSync(join(tmpdir(), "vigil-offload-"))
       const ports = yield* Effect.gen(function*() {
         return [yield* portOf("dot-cleartext"), yield* portOf("doh-cleartext")] as const
-      }).pipe(Effect.provide(offloadLayer(upstream, dataDir)), Effect.scoped)
+      }).pipe(Effect.provide(serverLayer(upstream, dataDir)), Effect.scoped)
       for (const port of ports) {
         const refused = yield* Effect.async<boolean>((resume) => {
           const s = net.connect({ host: "127.0.0.1", port })
