@@ -162,7 +162,7 @@ describe("access tokens (ACCESS_KEYS)", () => {
       const missing = yield* dotExchange(dot, { servername: "dns.localhost", queries: [query("one.test")] })
       expect(missing).toEqual({ secured: true, answers: [] })
       const wrong = yield* dotExchange(dot, {
-        servername: `${token.slice(0, -1)}a.dns.localhost`,
+        servername: `${token.slice(0, -1)}${token.endsWith("a") ? "b" : "a"}.dns.localhost`, // one character off
         queries: [query("one.test")]
       })
       expect(wrong).toEqual({ secured: true, answers: [] })
