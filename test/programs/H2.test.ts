@@ -46,10 +46,13 @@ let server: net.Server
 let port: number
 const contexts: Array<QueryContext> = []
 const timeouts = { count: 0 }
+/** the transport's clock (`env.now`): real time unless a test sets `clock.frozen` */
+const clock: { frozen: number | undefined } = { frozen: undefined }
 
 beforeEach(async () => {
   contexts.length = 0
   timeouts.count = 0
+  clock.frozen = undefined
   const env: Env = {
     handle: (q: Uint8Array, ctx: QueryContext, reply: Reply) => {
       contexts.push(ctx)
@@ -65,7 +68,7 @@ beforeEach(async () => {
     select: () => 0,
     isPsk: () => false,
     admission: OPEN_ADMISSION,
-    now: () => Date.now()
+    now: () => clock.frozen ?? Date.now()
   }
   transport = makeFastH2(env)
   server = net.createServer((s) => transport.accept(s))
@@ -520,6 +523,24 @@ describe("HTTP/2 transport: flow control, limits, closing", () => {
     expect(goawayOf(g).code).toBe(ErrorCode.NO_ERROR)
     await c.closed()
     expect(timeouts.count).toBeGreaterThanOrEqual(2)
+  })
+
+  it("a stream's timeout is decided by env.now (the Effect Clock), not by real time", async () => {
+    clock.frozen = 1_000_000
+    const c = await connect()
+    c.send(headers(1, block(postFields(30)), Flag.END_HEADERS))
+    // past idleMs (400) of real time, the clock standing still: the stream is still open (a PING keeps the
+    // connection itself from idling)
+    await new Promise((r) => setTimeout(r, 250))
+    c.send(frame(FrameType.PING, 0, 0, Buffer.from("12345678")))
+    await new Promise((r) => setTimeout(r, 300))
+    expect(c.frames.filter((f) => f.type === FrameType.RST_STREAM || f.type === FrameType.GOAWAY)).toEqual([])
+    expect(timeouts.count).toBe(0)
+    // the clock moves past the deadline: the next sweep cancels the stream
+    clock.frozen += 400
+    const rst = await c.frame((f) => f.type === FrameType.RST_STREAM && f.stream === 1, "RST of the POST")
+    expect(rst.payload.readUInt32BE(0)).toBe(ErrorCode.CANCEL)
+    expect(timeouts.count).toBe(1)
   })
 })
 

@@ -141,18 +141,37 @@ interface H2Stream {
   /** body bytes not yet sent for lack of window */
   pending: Buffer | undefined
   pendingAt: number
-  timer: ReturnType<typeof setTimeout> | undefined
+  /**
+   * when (`env.now`, ms) the stream is cut if still open: a POST body still to come, or the client's
+   * upload after our response; -1: none
+   */
+  deadline: number
 }
 
 interface Connection {
   readonly socket: net.Socket
   readonly goaway: () => void
+  /** cuts the streams whose deadline has passed */
+  readonly sweep: (now: number) => void
 }
 
 /** DNS over HTTPS/2 on its own framing and HPACK. */
 export const makeFastH2 = (env: Env): Transport => {
   const connections = new Set<Connection>()
   let draining = false
+  // per-stream timeouts: one sweep per transport, woken by a real timer, decides by `env.now` (Effect's
+  // Clock) what is overdue, as the HTTP/1.1 transport does; no timer per stream
+  const checkEvery = Math.min(Math.max(Math.floor(env.idleMs / 4), 25), 1000)
+  let sweeper: ReturnType<typeof setInterval> | undefined
+  const sweep = () => {
+    if (connections.size === 0) {
+      clearInterval(sweeper)
+      sweeper = undefined
+      return
+    }
+    const now = env.now()
+    for (const c of connections) c.sweep(now)
+  }
 
   // our SETTINGS, then the connection window raised to H2_CONNECTION_WINDOW
   const hello = (() => {
@@ -274,7 +293,7 @@ export const makeFastH2 = (env: Env): Transport => {
       if (s.closed) return
       s.closed = true
       s.pending = undefined
-      if (s.timer !== undefined) clearTimeout(s.timer)
+      disarm(s)
       streams.delete(s.id)
       if (goawayId >= 0 && streams.size === 0) endSoon()
     }
@@ -293,13 +312,31 @@ export const makeFastH2 = (env: Env): Transport => {
       // the client is still sending a body nobody reads (a rejected POST): let it finish, as node:http2 does
       // (curl 7.88 fails a request whose stream is reset before its upload is done), within the idle time
       s.done = true
-      if (s.timer === undefined) s.timer = setTimeout(() => streamTimeout(s), env.idleMs)
+      arm(s)
     }
-    const streamTimeout = (s: H2Stream) => {
-      s.timer = undefined
-      env.countTimeout()
-      reset(s, ErrorCode.CANCEL)
-      flush()
+    /** streams with a deadline: the sweep looks at this connection only while there are some */
+    let timed = 0
+    const arm = (s: H2Stream) => {
+      if (s.deadline >= 0) return
+      s.deadline = env.now() + env.idleMs
+      timed++
+    }
+    const disarm = (s: H2Stream) => {
+      if (s.deadline < 0) return
+      s.deadline = -1
+      timed--
+    }
+    const sweepStreams = (now: number) => {
+      if (timed === 0 || dead) return
+      let cut = false
+      for (const s of streams.values()) {
+        if (s.deadline >= 0 && now >= s.deadline && !s.closed) {
+          env.countTimeout()
+          reset(s, ErrorCode.CANCEL)
+          cut = true
+        }
+      }
+      if (cut) flush()
     }
 
     /** sends what window allows of `s.pending`; true once all of it is out */
@@ -368,10 +405,7 @@ export const makeFastH2 = (env: Env): Transport => {
       if (response.reason !== undefined) env.rejected(response, ctx)
       countStatus(response.status)
       if (s.closed || dead || s.responded) return
-      if (s.timer !== undefined) {
-        clearTimeout(s.timer)
-        s.timer = undefined
-      }
+      disarm(s)
       const block = staticBlocks.get(response) ?? encodeResponse(response.status, response.headers)
       if (response.body.length === 0) {
         headersFrame(s, block, true)
@@ -439,10 +473,7 @@ export const makeFastH2 = (env: Env): Transport => {
     const bodyDone = (s: H2Stream) => {
       const r = s.reader!
       s.reader = undefined
-      if (s.timer !== undefined) {
-        clearTimeout(s.timer)
-        s.timer = undefined
-      }
+      disarm(s)
       const message = bodyMessage(r)
       if (Buffer.isBuffer(message)) env.handle(message, s.ctx, replyTo(s))
       else sendStatic(s, message, s.ctx)
@@ -525,7 +556,7 @@ export const makeFastH2 = (env: Env): Transport => {
         reader: undefined,
         pending: undefined,
         pendingAt: 0,
-        timer: undefined
+        deadline: -1
       }
       if (r === HPACK_TOO_LARGE) {
         dohStats.requests++
@@ -604,7 +635,7 @@ export const makeFastH2 = (env: Env): Transport => {
           s.reader = bodyReader(d.expected)
           if (s.remoteClosed) bodyDone(s)
           // a POST whose body never comes must not hold its stream (and a draining connection) forever: its
-          // timer is armed after this chunk, if the body has not come with it (it usually has)
+          // deadline is set after this chunk, if the body has not come with it (it usually has)
           else awaitingBody.push(s)
         }
       } catch (e) {
@@ -875,9 +906,7 @@ export const makeFastH2 = (env: Env): Transport => {
       } finally {
         inData = false
         for (const s of awaitingBody) {
-          if (s.reader !== undefined && !s.closed && s.timer === undefined) {
-            s.timer = setTimeout(() => streamTimeout(s), env.idleMs)
-          }
+          if (s.reader !== undefined && !s.closed) arm(s)
         }
         awaitingBody.length = 0
         flush()
@@ -889,9 +918,14 @@ export const makeFastH2 = (env: Env): Transport => {
       goaway: () => {
         goaway()
         flush()
-      }
+      },
+      sweep: sweepStreams
     }
     connections.add(connection)
+    if (sweeper === undefined) {
+      sweeper = setInterval(sweep, checkEvery)
+      sweeper.unref()
+    }
     socket.setNoDelay(true)
     socket.setTimeout(env.idleMs)
     socket.on("timeout", () => {
@@ -913,6 +947,7 @@ export const makeFastH2 = (env: Env): Transport => {
       dead = true
       for (const s of streams.values()) s.closed = true
       streams.clear()
+      timed = 0
       endSocket(false)
     })
     socket.on("error", (e) => {
@@ -920,11 +955,9 @@ export const makeFastH2 = (env: Env): Transport => {
     })
     socket.once("close", () => {
       dead = true
-      for (const s of streams.values()) {
-        s.closed = true
-        if (s.timer !== undefined) clearTimeout(s.timer)
-      }
+      for (const s of streams.values()) s.closed = true
       streams.clear()
+      timed = 0
       connections.delete(connection)
     })
     push(hello)
@@ -943,6 +976,8 @@ export const makeFastH2 = (env: Env): Transport => {
     open: () => connections.size,
     destroy: () => {
       for (const c of connections) c.socket.destroy()
+      if (sweeper !== undefined) clearInterval(sweeper)
+      sweeper = undefined
     }
   }
 }
