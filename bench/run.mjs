@@ -2,12 +2,16 @@
 // stub upstream, same cache-hit workload (~200 repeating names).
 //
 //   npm run bench                      (builds first; BENCH_SECONDS=5 per run by default)
-//   BENCH_SECONDS=10 BENCH_NAMES=200 npm run bench
+//   BENCH_SECONDS=10 BENCH_NAMES=200 BENCH_ROUNDS=3 npm run bench
 //   BENCH_ONLY=HTTP/1.1 BENCH_WORKERS=0 node bench/run.mjs    (one transport, after `npm run build`)
 //
 // DoT is driven by `dnsperf -m dot -c 10 -q 100`, DoH GET by `h2load -c 10 -m 10` over HTTP/2 and
 // `h2load --h1 -c 10` over HTTP/1.1, DoH POST by `h2load -c 10 -m 10 -d <query>` over HTTP/2. Prints a
-// table (q/s, mean and p99 latency, ratio ours/reference) and writes bench/out/results.json. Then DoT again
+// table (q/s, mean and p99 latency, ratio ours/reference) and writes bench/out/results.json. Each transport
+// runs BENCH_ROUNDS times (default 3) per server, alternating which server goes first; the table shows each
+// figure's median over the rounds and the p99 of every round. With the reference, each transport runs again
+// at one fixed rate (BENCH_EQUAL_LOAD, default 0.6, of the reference's median q/s; `h2load --rps`,
+// `dnsperf -Q`) on both servers: rows "<transport> @<rate>k", latency at equal load. Then DoT again
 // against our server with WORKERS=1 and WORKERS=2 (the runs above use one process). Without dnsdist only
 // our server is measured. Only in-run ratios mean
 // anything: absolute numbers drift between runs (PERFORMANCE.md).
@@ -32,8 +36,15 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..")
 const outDir = join(root, "bench", "out")
 const SECONDS = Number(process.env["BENCH_SECONDS"] ?? "5")
 const NAMES = Number(process.env["BENCH_NAMES"] ?? "200")
+const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? "3")
 const CLIENTS = 10
-if (!(SECONDS > 0) || !(NAMES > 0)) throw new Error("BENCH_SECONDS and BENCH_NAMES must be positive numbers")
+/** the fixed rate of the equal-load runs, as a share of the reference's median q/s (0: none) */
+const EQUAL_LOAD = Number(process.env["BENCH_EQUAL_LOAD"] ?? "0.6")
+if (!(SECONDS > 0) || !(NAMES > 0) || !Number.isInteger(ROUNDS) || ROUNDS < 1 || !(EQUAL_LOAD >= 0)) {
+  throw new Error(
+    "BENCH_SECONDS and BENCH_NAMES must be positive numbers, BENCH_ROUNDS a positive integer, BENCH_EQUAL_LOAD ≥ 0"
+  )
+}
 
 const log = (...args) => console.log(`[bench]`, ...args)
 const sleep = (ms) => new Promise((res) => setTimeout(res, ms))
@@ -127,22 +138,49 @@ const parseH2load = (stdout, logText) => {
 // ------------------------------------------------------------------------------------------- drivers
 
 /** `outFile`: dnsperf's per-query lines go there, not through this process's pipe while it measures */
-const dnsperfDot = async (port, queryFile, seconds, outFile) => {
+const dnsperfDot = async (port, queryFile, seconds, outFile, rate) => {
   const args = ["-m", "dot", "-s", "127.0.0.1", "-p", String(port), "-c", String(CLIENTS), "-q", "100"]
+  if (rate !== undefined) args.push("-Q", String(rate))
   args.push("-l", String(seconds), "-d", queryFile, "-v", "-O", "suppress=timeout,congestion,sendfailed,sockready")
   const r = await run(Tools.dnsperf.path, args, { timeoutMs: (seconds + 30) * 1000, stdoutFile: outFile })
   await rm(outFile, { force: true })
   return { command: r.command, exit: r.code, ...parseDnsperf(r.stdout), stderr: r.stderr.slice(-2000) }
 }
 
-const h2loadDoh = async (port, uriFile, logFile, seconds, h1, postFile) => {
+const h2loadDoh = async (port, uriFile, logFile, seconds, h1, postFile, rate) => {
   const args = h1 ? ["--h1", "-c", String(CLIENTS), "-m", "1"] : ["-c", String(CLIENTS), "-m", "10"]
   if (postFile !== undefined) args.push("-d", postFile, "-H", "content-type: application/dns-message")
+  // --rps is per client (connection)
+  if (rate !== undefined) args.push(`--rps=${Math.max(1, Math.round(rate / CLIENTS))}`)
   args.push("-D", String(seconds), "-i", uriFile, "--log-file", logFile)
   const r = await run(Tools.h2load.path, args, { timeoutMs: (seconds + 30) * 1000 })
   const logText = await readFile(logFile, "utf8").catch(() => "")
   await rm(logFile, { force: true })
   return { command: r.command, exit: r.code, ...parseH2load(r.stdout, logText), stderr: r.stderr.slice(-2000) }
+}
+
+/**
+ * One row from several rounds: the median run's q/s, mean and p99 (each taken separately), errors summed,
+ * and every round kept under `rounds`. One 5 s run moves ±20 % on a shared 2-core machine; the median of
+ * alternating rounds is what the ratios compare.
+ */
+const medianOf = (runs) => {
+  const median = (key) => {
+    const v = runs.map((r) => r[key]).filter((x) => typeof x === "number").sort((a, b) => a - b)
+    return v.length === 0 ? undefined : v[(v.length - 1) >> 1]
+  }
+  const sum = (key) => runs.reduce((n, r) => (typeof r[key] === "number" ? n + r[key] : n), 0)
+  return {
+    ...runs[0],
+    qps: median("qps"),
+    meanMs: median("meanMs"),
+    p50Ms: median("p50Ms"),
+    p99Ms: median("p99Ms"),
+    lost: sum("lost"),
+    failed: sum("failed"),
+    statusOther: sum("statusOther"),
+    rounds: runs.map((r) => ({ qps: r.qps, meanMs: r.meanMs, p50Ms: r.p50Ms, p99Ms: r.p99Ms }))
+  }
 }
 
 // ------------------------------------------------------------------------------------------- main
@@ -236,21 +274,46 @@ const main = async () => {
     }
     // BENCH_ONLY=<text>: only the runs whose transport contains it (e.g. BENCH_ONLY=HTTP/1.1)
     const only = process.env["BENCH_ONLY"]
+    /** ROUNDS runs per server, alternating who goes first (neither always runs on a machine the other warmed) */
+    const rounds = async (step, rate) => {
+      const runs = new Map(servers.map((s) => [s.name, []]))
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const s of round % 2 === 0 ? servers : [...servers].reverse()) {
+          const at = rate === undefined ? "" : ` at ${rate} q/s`
+          log(`${step.transport} → ${s.name}${at} (round ${round + 1}/${ROUNDS}, ${SECONDS} s) …`)
+          const r = step.transport === "DoT"
+            ? await dnsperfDot(s.ports.dot, queryFile, SECONDS, join(logDir, "dnsperf.out"), rate)
+            : await h2loadDoh(
+              s.ports.doh,
+              (step.post ? postUriFiles : uriFiles)[s.name],
+              join(logDir, "h2load.log"),
+              SECONDS,
+              step.h1,
+              step.post ? postFile : undefined,
+              rate
+            )
+          runs.get(s.name).push(r)
+          await sleep(500)
+        }
+      }
+      return servers.map((s) => ({ server: s.name, ...medianOf(runs.get(s.name)) }))
+    }
     for (const step of plan.filter((p) => only === undefined || p.transport.includes(only))) {
-      for (const s of servers) {
-        log(`${step.transport} → ${s.name} (${SECONDS} s) …`)
-        const r = step.transport === "DoT"
-          ? await dnsperfDot(s.ports.dot, queryFile, SECONDS, join(logDir, "dnsperf.out"))
-          : await h2loadDoh(
-            s.ports.doh,
-            (step.post ? postUriFiles : uriFiles)[s.name],
-            join(logDir, "h2load.log"),
-            SECONDS,
-            step.h1,
-            step.post ? postFile : undefined
-          )
-        results.push({ transport: step.transport, client: step.client, server: s.name, ...r })
-        await sleep(500)
+      const saturated = await rounds(step, undefined)
+      for (const r of saturated) results.push({ transport: step.transport, client: step.client, ...r })
+      // the same transport at one fixed rate both servers sustain (EQUAL_LOAD of the reference's median q/s):
+      // latency compared at equal load, where a closed-loop client at saturation measures its own queue too
+      const refQps = saturated.find((r) => r.server === "dnsdist")?.qps
+      if (refQps !== undefined && EQUAL_LOAD > 0) {
+        const rate = Math.round((refQps * EQUAL_LOAD) / 1000) * 1000
+        for (const r of await rounds(step, rate)) {
+          results.push({
+            transport: `${step.transport} @${rate / 1000}k`,
+            client: `${step.client} at ${rate} q/s`,
+            rate,
+            ...r
+          })
+        }
       }
     }
 
@@ -304,24 +367,39 @@ const main = async () => {
   }
 
   // table
-  const rows = [["transport", "server", "q/s", "mean ms", "p99 ms", "ratio q/s ours/ref", "errors"]]
+  const rows = [[
+    "transport",
+    "server",
+    "q/s",
+    "mean ms",
+    "p50 ms",
+    "p99 ms",
+    "ratio q/s ours/ref",
+    "errors",
+    "p99 per round"
+  ]]
   for (const r of results) {
     const ref = results.find((x) => x.transport === r.transport && x.server === "dnsdist")
-    const ratio = r.server === "vigil-dns" && ref !== undefined && ref.qps > 0 ? r.qps / ref.qps : undefined
+    const ratio = r.server === "vigil-dns" && r.rate === undefined && ref !== undefined && ref.qps > 0
+      ? r.qps / ref.qps
+      : undefined
     r.ratioToReference = ratio
-    const errors = r.transport === "DoT" ? r.lost ?? "-" : (r.failed ?? 0) + (r.statusOther ?? 0)
+    const errors = r.transport.startsWith("DoT") ? r.lost ?? "-" : (r.failed ?? 0) + (r.statusOther ?? 0)
     rows.push([
       r.transport,
       r.server,
       fmt(r.qps),
       fmt(r.meanMs, 3),
+      fmt(r.p50Ms, 3),
       fmt(r.p99Ms, 3),
       ratio === undefined ? "" : `${ratio.toFixed(2)}×`,
-      String(errors)
+      String(errors),
+      (r.rounds ?? []).map((x) => fmt(x.p99Ms, 3)).join(" ")
     ])
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)))
   console.log("")
+  console.log(`q/s, mean and p99: medians of ${ROUNDS} round(s) of ${SECONDS} s per server, alternating`)
   for (const [i, row] of rows.entries()) {
     console.log(row.map((c, j) => (j >= 2 ? c.padStart(widths[j]) : c.padEnd(widths[j]))).join("  "))
     if (i === 0) console.log(widths.map((w) => "-".repeat(w)).join("  "))
@@ -346,6 +424,7 @@ const main = async () => {
     node: process.version,
     cpus: cpus().length,
     secondsPerRun: SECONDS,
+    rounds: ROUNDS,
     names: NAMES,
     clients: CLIENTS,
     versions,
