@@ -8,7 +8,8 @@
 // DoT is driven by `dnsperf -m dot -c 10 -q 100`, DoH GET by `h2load -c 10 -m 10` over HTTP/2 and
 // `h2load --h1 -c 10` over HTTP/1.1, DoH POST by `h2load -c 10 -m 10 -d <query>` over HTTP/2. Prints a
 // table (q/s, mean and p99 latency, ratio ours/reference) and writes bench/out/results.json. Each transport
-// runs BENCH_ROUNDS times (default 3) per server, alternating which server goes first; the table shows each
+// first runs BENCH_WARMUP_SECONDS (default 2) unmeasured on each server, then BENCH_ROUNDS times (default 3)
+// per server, alternating which server goes first; the table shows each
 // figure's median over the rounds and the p99 of every round. With the reference, each transport runs again
 // at one fixed rate (BENCH_EQUAL_LOAD, default 0.6, of the reference's median q/s; `h2load --rps`,
 // `dnsperf -Q`) on both servers: rows "<transport> @<rate>k", latency at equal load. Then DoT again
@@ -37,12 +38,14 @@ const outDir = join(root, "bench", "out")
 const SECONDS = Number(process.env["BENCH_SECONDS"] ?? "5")
 const NAMES = Number(process.env["BENCH_NAMES"] ?? "200")
 const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? "3")
+const WARMUP = Number(process.env["BENCH_WARMUP_SECONDS"] ?? "2")
 const CLIENTS = 10
 /** the fixed rate of the equal-load runs, as a share of the reference's median q/s (0: none) */
 const EQUAL_LOAD = Number(process.env["BENCH_EQUAL_LOAD"] ?? "0.6")
-if (!(SECONDS > 0) || !(NAMES > 0) || !Number.isInteger(ROUNDS) || ROUNDS < 1 || !(EQUAL_LOAD >= 0)) {
+if (!(SECONDS > 0) || !(NAMES > 0) || !Number.isInteger(ROUNDS) || ROUNDS < 1 || !(EQUAL_LOAD >= 0) || !(WARMUP >= 0)) {
   throw new Error(
-    "BENCH_SECONDS and BENCH_NAMES must be positive numbers, BENCH_ROUNDS a positive integer, BENCH_EQUAL_LOAD ≥ 0"
+    "BENCH_SECONDS and BENCH_NAMES must be positive numbers, BENCH_ROUNDS a positive integer, " +
+      "BENCH_EQUAL_LOAD and BENCH_WARMUP_SECONDS ≥ 0"
   )
 }
 
@@ -274,6 +277,18 @@ const main = async () => {
     }
     // BENCH_ONLY=<text>: only the runs whose transport contains it (e.g. BENCH_ONLY=HTTP/1.1)
     const only = process.env["BENCH_ONLY"]
+    const measure = (step, s, seconds, rate) =>
+      step.transport === "DoT"
+        ? dnsperfDot(s.ports.dot, queryFile, seconds, join(logDir, "dnsperf.out"), rate)
+        : h2loadDoh(
+          s.ports.doh,
+          (step.post ? postUriFiles : uriFiles)[s.name],
+          join(logDir, "h2load.log"),
+          seconds,
+          step.h1,
+          step.post ? postFile : undefined,
+          rate
+        )
     /** ROUNDS runs per server, alternating who goes first (neither always runs on a machine the other warmed) */
     const rounds = async (step, rate) => {
       const runs = new Map(servers.map((s) => [s.name, []]))
@@ -281,24 +296,21 @@ const main = async () => {
         for (const s of round % 2 === 0 ? servers : [...servers].reverse()) {
           const at = rate === undefined ? "" : ` at ${rate} q/s`
           log(`${step.transport} → ${s.name}${at} (round ${round + 1}/${ROUNDS}, ${SECONDS} s) …`)
-          const r = step.transport === "DoT"
-            ? await dnsperfDot(s.ports.dot, queryFile, SECONDS, join(logDir, "dnsperf.out"), rate)
-            : await h2loadDoh(
-              s.ports.doh,
-              (step.post ? postUriFiles : uriFiles)[s.name],
-              join(logDir, "h2load.log"),
-              SECONDS,
-              step.h1,
-              step.post ? postFile : undefined,
-              rate
-            )
-          runs.get(s.name).push(r)
+          runs.get(s.name).push(await measure(step, s, SECONDS, rate))
           await sleep(500)
         }
       }
       return servers.map((s) => ({ server: s.name, ...medianOf(runs.get(s.name)) }))
     }
     for (const step of plan.filter((p) => only === undefined || p.transport.includes(only))) {
+      // a first, unmeasured run per server: the first seconds of load on a fresh process (JIT tiers, its first
+      // collections) are not what it serves at afterwards
+      if (WARMUP > 0) {
+        for (const s of servers) {
+          log(`${step.transport} → ${s.name} (warm-up, ${WARMUP} s) …`)
+          await measure(step, s, WARMUP, undefined)
+        }
+      }
       const saturated = await rounds(step, undefined)
       for (const r of saturated) results.push({ transport: step.transport, client: step.client, ...r })
       // the same transport at one fixed rate both servers sustain (EQUAL_LOAD of the reference's median q/s):
