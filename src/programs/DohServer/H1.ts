@@ -39,6 +39,7 @@ import {
   Responses,
   type StaticResponse
 } from "./Request.js"
+import { makeSweeper } from "./Sweep.js"
 
 /** The most bytes of a request line plus its header fields (the blank line included). */
 export const H1_MAX_HEAD = 16384
@@ -273,8 +274,6 @@ export const makeFastH1 = (env: Env): Transport => {
       ? `connection: keep-alive\r\nkeep-alive: timeout=${timeoutS}\r\n\r\n`
       : "connection: keep-alive\r\n\r\n"
   )
-  const checkEvery = Math.min(Math.max(Math.floor(idleMs / 4), 25), 1000)
-  let sweeper: ReturnType<typeof setInterval> | undefined
 
   const logDebug = (c: Conn, msg: string) => {
     if (env.logDebug !== undefined) env.logDebug(`HTTP/1.1 connection from ${c.peer.remoteAddress ?? "?"} ${msg}`)
@@ -932,12 +931,7 @@ export const makeFastH1 = (env: Env): Transport => {
 
   // ----------------------------------------------------------------------------------- timeouts
 
-  const sweep = () => {
-    if (connections.size === 0) {
-      clearInterval(sweeper)
-      sweeper = undefined
-      return
-    }
+  const sweeper = makeSweeper(idleMs, () => connections.size, () => {
     const now = env.now()
     for (const c of connections) {
       if (c.closed) continue
@@ -951,7 +945,7 @@ export const makeFastH1 = (env: Env): Transport => {
         c.socket.destroy()
       }
     }
-  }
+  })
 
   return {
     accept: (socket) => {
@@ -1016,12 +1010,8 @@ export const makeFastH1 = (env: Env): Transport => {
         c.acc = undefined
         connections.delete(c)
       })
-      if (sweeper === undefined) {
-        // a real timer only wakes the sweep (one per transport, not one per connection); what is overdue
-        // is decided by `env.now`, Effect's Clock, so a TestClock still governs the timeouts
-        sweeper = setInterval(sweep, checkEvery)
-        sweeper.unref()
-      }
+      // one sweep per transport checks the timeouts by `env.now` (see Sweep.ts)
+      sweeper.start()
     },
     drain: () => {
       draining = true
@@ -1039,8 +1029,7 @@ export const makeFastH1 = (env: Env): Transport => {
     open: () => connections.size,
     destroy: () => {
       for (const c of connections) c.socket.destroy()
-      if (sweeper !== undefined) clearInterval(sweeper)
-      sweeper = undefined
+      sweeper.stop()
     }
   }
 }

@@ -48,6 +48,7 @@ import {
   Responses,
   type StaticResponse
 } from "./Request.js"
+import { makeSweeper } from "./Sweep.js"
 
 /** SETTINGS_INITIAL_WINDOW_SIZE we advertise: room for a whole POST body (and the byte that makes it 413). */
 export const H2_STREAM_WINDOW = 131072
@@ -159,19 +160,11 @@ interface Connection {
 export const makeFastH2 = (env: Env): Transport => {
   const connections = new Set<Connection>()
   let draining = false
-  // per-stream timeouts: one sweep per transport, woken by a real timer, decides by `env.now` (Effect's
-  // Clock) what is overdue, as the HTTP/1.1 transport does; no timer per stream
-  const checkEvery = Math.min(Math.max(Math.floor(env.idleMs / 4), 25), 1000)
-  let sweeper: ReturnType<typeof setInterval> | undefined
-  const sweep = () => {
-    if (connections.size === 0) {
-      clearInterval(sweeper)
-      sweeper = undefined
-      return
-    }
+  // per-stream timeouts: deadlines on `env.now`, checked by one sweep per transport (see Sweep.ts)
+  const sweeper = makeSweeper(env.idleMs, () => connections.size, () => {
     const now = env.now()
     for (const c of connections) c.sweep(now)
-  }
+  })
 
   // our SETTINGS, then the connection window raised to H2_CONNECTION_WINDOW
   const hello = (() => {
@@ -922,10 +915,7 @@ export const makeFastH2 = (env: Env): Transport => {
       sweep: sweepStreams
     }
     connections.add(connection)
-    if (sweeper === undefined) {
-      sweeper = setInterval(sweep, checkEvery)
-      sweeper.unref()
-    }
+    sweeper.start()
     socket.setNoDelay(true)
     socket.setTimeout(env.idleMs)
     socket.on("timeout", () => {
@@ -976,8 +966,7 @@ export const makeFastH2 = (env: Env): Transport => {
     open: () => connections.size,
     destroy: () => {
       for (const c of connections) c.socket.destroy()
-      if (sweeper !== undefined) clearInterval(sweeper)
-      sweeper = undefined
+      sweeper.stop()
     }
   }
 }
