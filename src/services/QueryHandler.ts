@@ -10,6 +10,7 @@ import {
   EDE_FILTERED,
   PASS
 } from "./Blocklists.js"
+import { makeDeadlines } from "./QueryHandler/Deadlines.js"
 import { frame } from "./QueryHandler/Framing.js"
 import {
   errorAnswer,
@@ -70,8 +71,9 @@ export interface QueryStats {
 /**
  * The one query handler behind every transport: bytes in, bytes out. A cache hit is answered
  * synchronously by plain code (header-and-question peek, answer patched in place); a miss runs an Effect
- * (upstream with failover, bounded by the query deadline) in the handler's scope, with identical
- * in-flight questions coalesced into one upstream query.
+ * (upstream with failover) in the handler's scope, cut at the query deadline by one watcher for all
+ * lookups (`QueryHandler/Deadlines.ts`), with identical in-flight questions coalesced into one upstream
+ * query.
  */
 export class QueryHandler extends Effect.Service<QueryHandler>()("vigil/QueryHandler", {
   scoped: Effect.gen(function*() {
@@ -85,6 +87,10 @@ export class QueryHandler extends Effect.Service<QueryHandler>()("vigil/QueryHan
     const logDebug = (msg: string) =>
       runFork(Effect.logDebug(msg).pipe(Effect.annotateLogs({ service: "QueryHandler" })))
     const deadline = queryDeadlineMs(config)
+    const clock = yield* Effect.clock
+    // every lookup bounded by the query deadline, by one watcher on the Clock (no race per lookup)
+    const deadlines = makeDeadlines(deadline, () => clock.unsafeCurrentTimeMillis())
+    yield* Effect.forkScoped(deadlines.watch)
     const pending = new Map<string, Array<Waiter>>()
     const stats: QueryStats = {
       queries: 0,
@@ -106,10 +112,6 @@ export class QueryHandler extends Effect.Service<QueryHandler>()("vigil/QueryHan
         stats.upstreamQueries++
         return upstream.query(upstreamQuery(query, peek, nextId))
       }).pipe(
-        Effect.timeoutFail({
-          duration: deadline,
-          onTimeout: () => "deadline" as const
-        }),
         Effect.map((answer) => {
           const info = inspectAnswer(answer)
           if (info === null) return null
@@ -118,7 +120,7 @@ export class QueryHandler extends Effect.Service<QueryHandler>()("vigil/QueryHan
           return { answer, info, mark }
         }),
         Effect.catchAll((e) => {
-          if (debug) logDebug(`upstream failed for ${describe(peek, query)}: ${typeof e === "string" ? e : e.message}`)
+          if (debug) logDebug(`upstream failed for ${describe(peek, query)}: ${e.message}`)
           return Effect.succeed(null)
         }),
         Effect.onExit((exit) =>
@@ -236,7 +238,9 @@ export class QueryHandler extends Effect.Service<QueryHandler>()("vigil/QueryHan
         return
       }
       pending.set(peek.key, [waiter])
-      runFork(resolve(peek.key, query, peek))
+      deadlines.add(runFork(resolve(peek.key, query, peek)), () => {
+        if (debug) logDebug(`upstream failed for ${describe(peek, query)}: no answer within the deadline`)
+      })
     }
 
     return {

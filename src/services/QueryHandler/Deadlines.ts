@@ -1,0 +1,78 @@
+/**
+ * The query deadline of upstream lookups, without a timer or a race per lookup. `Effect.timeoutFail` on
+ * every cache miss forked two fibers (the lookup and a sleep), joined them and merged their fiber refs:
+ * most of the CPU a miss cost, and in a burst of misses it held the event loop for tens of milliseconds.
+ *
+ * Every lookup has the same deadline, so deadlines come due in the order lookups start: a FIFO queue.
+ * One watcher fiber sleeps on the Clock until the oldest deadline, interrupts that lookup if it is still
+ * running, and sleeps again (or waits for the next lookup when none is left). Lookups that finished in
+ * time are skipped when their turn comes. Interrupting a lookup runs its finalizers and its `onExit`, as
+ * the timeout did. On a `TestClock`, a lookup is cut exactly when the clock reaches its deadline.
+ */
+import { Duration, Effect, type Fiber, FiberId } from "effect"
+
+interface Entry {
+  readonly fiber: Fiber.RuntimeFiber<unknown, unknown>
+  readonly at: number
+  readonly onExpire: () => void
+}
+
+export interface Deadlines {
+  /** bounds `fiber` (just forked) by the deadline; `onExpire` runs if it is cut */
+  readonly add: (fiber: Fiber.RuntimeFiber<unknown, unknown>, onExpire: () => void) => void
+  /** the watcher: runs for as long as the handler lives (fork it in the handler's scope) */
+  readonly watch: Effect.Effect<never>
+  /** lookups waiting for their turn in the queue (finished ones included until their turn) */
+  readonly size: () => number
+}
+
+export const makeDeadlines = (deadlineMs: number, now: () => number): Deadlines => {
+  let queue: Array<Entry> = []
+  let head = 0
+  let wake: (() => void) | undefined
+
+  const expire = () => {
+    const t = now()
+    while (head < queue.length && queue[head]!.at <= t) {
+      const entry = queue[head]!
+      queue[head++] = undefined as unknown as Entry
+      if (entry.fiber.unsafePoll() === null) {
+        entry.onExpire()
+        entry.fiber.unsafeInterruptAsFork(FiberId.none)
+      }
+    }
+    if (head === queue.length) {
+      queue = []
+      head = 0
+    } else if (head > 1024 && head * 2 > queue.length) {
+      queue = queue.slice(head)
+      head = 0
+    }
+  }
+
+  const next: Effect.Effect<void> = Effect.suspend(() => {
+    expire()
+    if (head === queue.length) {
+      // nothing to watch: wait for the next lookup
+      return Effect.async<void>((resume) => {
+        wake = () => {
+          wake = undefined
+          resume(Effect.void)
+        }
+        return Effect.sync(() => {
+          wake = undefined
+        })
+      })
+    }
+    return Effect.sleep(Duration.millis(Math.max(0, queue[head]!.at - now())))
+  })
+
+  return {
+    add: (fiber, onExpire) => {
+      queue.push({ fiber, at: now() + deadlineMs, onExpire })
+      if (wake !== undefined) wake()
+    },
+    watch: Effect.forever(next),
+    size: () => queue.length - head
+  }
+}
