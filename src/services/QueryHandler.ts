@@ -1,4 +1,4 @@
-import { Effect, FiberSet, LogLevel } from "effect"
+import { Effect, FiberId, FiberSet, LogLevel } from "effect"
 import { AnswerCache, MAX_CACHE_TTL_S } from "./AnswerCache.js"
 import {
   ALLOWED,
@@ -23,7 +23,7 @@ import {
   writeTtls
 } from "./QueryHandler/Wire.js"
 import { queryDeadlineMs, ServerConfig } from "./ServerConfig.js"
-import { Upstream } from "./Upstream.js"
+import { Upstream, UpstreamError } from "./Upstream.js"
 
 export type Transport = "dot" | "doh"
 
@@ -106,48 +106,87 @@ export class QueryHandler extends Effect.Service<QueryHandler>()("vigil/QueryHan
     const answers: Record<Transport, Array<number>> = { dot: Array(16).fill(0), doh: Array(16).fill(0) }
     let nextId = (Math.random() * 0xffff) | 0
 
-    const resolve = (key: string, query: Uint8Array, peek: QueryPeek) =>
-      Effect.suspend(() => {
-        nextId = (nextId + 1) & 0xffff
-        stats.upstreamQueries++
-        return upstream.query(upstreamQuery(query, peek, nextId))
-      }).pipe(
-        Effect.map((answer) => {
-          const info = inspectAnswer(answer)
-          if (info === null) return null
-          const mark = filtering ? blocklists.markChain(blocklists.newMark(), answer) : undefined
-          cache.store(key, answer, info, mark)
-          return { answer, info, mark }
-        }),
-        Effect.catchAll((e) => {
-          if (debug) logDebug(`upstream failed for ${describe(peek, query)}: ${e.message}`)
-          return Effect.succeed(null)
-        }),
-        Effect.onExit((exit) =>
-          Effect.sync(() => {
-            const waiters = pending.get(key) ?? []
-            pending.delete(key)
-            const result = exit._tag === "Success" ? exit.value : null
-            for (const w of waiters) {
-              if (result === null) {
-                stats.servfail++
-                finish(w.ctx, w.reply, errorAnswer(w.query, Rcode.SERVFAIL, w.peek.questionEnd), 0, false)
-              } else if (result.mark !== undefined && w.selection !== -1 && chainBlocked(w, result.mark)) {
-                continue
-              } else {
-                const out = Buffer.from(result.answer)
-                writeTtls(out, result.info, 0)
-                out[0] = w.query[0]!
-                out[1] = w.query[1]!
-                if (result.info.questionEnd === w.peek.questionEnd) {
-                  out.set(w.query.subarray(12, w.peek.questionEnd), 12)
-                }
-                finish(w.ctx, w.reply, out, Math.min(result.info.cacheTtl, MAX_CACHE_TTL_S), false)
-              }
-            }
-          })
+    /**
+     * The end of a lookup: its answer (null: none usable, SERVFAIL) is cached and goes to every client
+     * waiting for the question, each with its own ID and question spelling.
+     */
+    const settle = (key: string, answer: Uint8Array | null) => {
+      const waiters = pending.get(key) ?? []
+      pending.delete(key)
+      const info = answer === null ? null : inspectAnswer(answer)
+      const mark = info !== null && filtering ? blocklists.markChain(blocklists.newMark(), answer!) : undefined
+      if (info !== null) cache.store(key, answer!, info, mark)
+      for (const w of waiters) {
+        if (info === null) {
+          stats.servfail++
+          finish(w.ctx, w.reply, errorAnswer(w.query, Rcode.SERVFAIL, w.peek.questionEnd), 0, false)
+        } else if (mark !== undefined && w.selection !== -1 && chainBlocked(w, mark)) {
+          continue
+        } else {
+          const out = Buffer.from(answer!)
+          writeTtls(out, info, 0)
+          out[0] = w.query[0]!
+          out[1] = w.query[1]!
+          if (info.questionEnd === w.peek.questionEnd) out.set(w.query.subarray(12, w.peek.questionEnd), 12)
+          finish(w.ctx, w.reply, out, Math.min(info.cacheTtl, MAX_CACHE_TTL_S), false)
+        }
+      }
+    }
+
+    /** The upstream lookup of a question not in the cache, bounded by the query deadline. */
+    const lookup = (key: string, query: Uint8Array, peek: QueryPeek) => {
+      nextId = (nextId + 1) & 0xffff
+      stats.upstreamQueries++
+      const msg = upstreamQuery(query, peek, nextId)
+      const failed = (why: string) => {
+        if (debug) logDebug(`upstream failed for ${describe(peek, query)}: ${why}`)
+      }
+      // plain code when the transport can (UDP with its socket open): no fiber per lookup
+      if (upstream.tryExchange !== undefined) {
+        let over = false
+        const end = (answer: Uint8Array | null) => {
+          over = true
+          try {
+            settle(key, answer)
+          } catch (e) {
+            // a defect here must not reach the socket's event handler; the waiters left get SERVFAIL
+            runFork(Effect.logError("answering an upstream lookup failed", e))
+            if (pending.has(key)) settle(key, null)
+          }
+        }
+        const cancel = upstream.tryExchange(msg, (result) => {
+          if (over) return
+          if (result instanceof UpstreamError) {
+            failed(result.message)
+            end(null)
+          } else end(result)
+        })
+        if (cancel !== undefined) {
+          if (!over) {
+            deadlines.add(() => over, () => {
+              cancel()
+              failed("no answer within the deadline")
+              end(null)
+            })
+          }
+          return
+        }
+      }
+      const fiber = runFork(
+        upstream.query(msg).pipe(
+          Effect.catchAll((e) => {
+            failed(e.message)
+            return Effect.succeed(null)
+          }),
+          // interrupted at the deadline: null, SERVFAIL
+          Effect.onExit((exit) => Effect.sync(() => settle(key, exit._tag === "Success" ? exit.value : null)))
         )
       )
+      deadlines.add(() => fiber.unsafePoll() !== null, () => {
+        failed("no answer within the deadline")
+        fiber.unsafeInterruptAsFork(FiberId.none)
+      })
+    }
 
     /**
      * Hands an answer over: counted by transport and rcode, framed for a `framed` context unless it is
@@ -238,9 +277,7 @@ export class QueryHandler extends Effect.Service<QueryHandler>()("vigil/QueryHan
         return
       }
       pending.set(peek.key, [waiter])
-      deadlines.add(runFork(resolve(peek.key, query, peek)), () => {
-        if (debug) logDebug(`upstream failed for ${describe(peek, query)}: no answer within the deadline`)
-      })
+      lookup(peek.key, query, peek)
     }
 
     return {

@@ -25,6 +25,16 @@ export class UpstreamError extends Data.TaggedError("UpstreamError")<{
  */
 export interface UpstreamShape {
   readonly query: (msg: Uint8Array) => Effect.Effect<Uint8Array, UpstreamError>
+  /**
+   * The same exchange in plain code, for the cache-miss hot path, when the transport can start it at once
+   * (UDP with its socket open): `done` gets the answer or the error exactly once, unless the returned
+   * `cancel` is called first. Returns undefined when it cannot (no socket yet, a message it cannot use):
+   * the caller then uses `query`.
+   */
+  readonly tryExchange?: (
+    msg: Uint8Array,
+    done: (result: Uint8Array | UpstreamError) => void
+  ) => (() => void) | undefined
 }
 
 /** How the transports of `Upstream.fromSpecs` are built. */
@@ -84,6 +94,8 @@ export const failover = (
         Effect.fail(new UpstreamError({ upstream: "none", reason: "Connect", detail: "no upstream configured" }))
     }
   }
+  // one upstream: no failover to do, its plain-code exchange serves as is
+  if (count === 1) return upstreams[0]!.transport
   const attemptLimit = Duration.millis(Math.max(1000, Math.floor(queryDeadline / count)))
   let preferred = 0
   const query = Effect.fnUntraced(function*(msg: Uint8Array) {

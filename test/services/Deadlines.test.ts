@@ -1,11 +1,18 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Duration, Effect, Fiber, TestClock } from "effect"
+import { Deferred, Duration, Effect, Fiber, FiberId, TestClock } from "effect"
 import { makeDeadlines } from "../../src/services/QueryHandler/Deadlines.js"
 
 const DEADLINE = 4000
 
 /** lets the watcher and the forked fibers run (they are woken by the scheduler, not by the clock) */
 const settle = Effect.yieldNow().pipe(Effect.repeatN(20))
+
+/** a lookup in a fiber, as the handler bounds one: cut = interrupt */
+const bound = <A, E>(fiber: Fiber.RuntimeFiber<A, E>, expired: Array<string>, name: string) =>
+  [() => fiber.unsafePoll() !== null, () => {
+    expired.push(name)
+    fiber.unsafeInterruptAsFork(FiberId.none)
+  }] as const
 
 describe("Deadlines: one watcher bounds every upstream lookup by the query deadline", () => {
   it.scoped("cuts each unfinished lookup exactly at its deadline, in the order they started", () =>
@@ -15,10 +22,10 @@ describe("Deadlines: one watcher bounds every upstream lookup by the query deadl
       yield* Effect.forkScoped(deadlines.watch)
       const expired: Array<string> = []
       const a = yield* Effect.fork(Effect.never)
-      deadlines.add(a, () => expired.push("a"))
+      deadlines.add(...bound(a, expired, "a"))
       yield* TestClock.adjust(Duration.millis(100))
       const b = yield* Effect.fork(Effect.never)
-      deadlines.add(b, () => expired.push("b"))
+      deadlines.add(...bound(b, expired, "b"))
       yield* settle
       yield* TestClock.adjust(Duration.millis(DEADLINE - 101)) // 1 ms before a's deadline
       yield* settle
@@ -43,7 +50,7 @@ describe("Deadlines: one watcher bounds every upstream lookup by the query deadl
       const expired: Array<string> = []
       const gate = yield* Deferred.make<string>()
       const quick = yield* Effect.fork(Deferred.await(gate))
-      deadlines.add(quick, () => expired.push("quick"))
+      deadlines.add(...bound(quick, expired, "quick"))
       yield* TestClock.adjust(Duration.millis(10))
       yield* Deferred.succeed(gate, "answer")
       expect(yield* Fiber.join(quick)).toBe("answer")
@@ -54,7 +61,7 @@ describe("Deadlines: one watcher bounds every upstream lookup by the query deadl
       // long after, with the watcher idle: a new lookup is still watched from when it started
       yield* TestClock.adjust(Duration.millis(60_000))
       const late = yield* Effect.fork(Effect.never)
-      deadlines.add(late, () => expired.push("late"))
+      deadlines.add(...bound(late, expired, "late"))
       yield* settle
       yield* TestClock.adjust(Duration.millis(DEADLINE - 1))
       yield* settle

@@ -122,6 +122,42 @@ describe("Upstream transports", () => {
       expect(stub.counts()).toMatchObject({ udp: 1, tcp: 1, tcpConnections: 1 })
     }))
 
+  it.scopedLive("udp plain-code exchange: only once the socket is open; answers, TCP on truncation, and cancel", () =>
+    Effect.gen(function*() {
+      const { stub } = yield* stubWith()
+      stub.set("tc.test", "A", [a("tc.test", "192.0.2.9", 60)])
+      stub.behave("tc.test", { truncateUdp: true })
+      stub.set("slow.test", "A", [a("slow.test", "192.0.2.7", 60)])
+      stub.behave("slow.test", { delayMs: 200 })
+      const upstream = yield* makeTransport(spec(stub.udpUrl))
+      const exchange = (msg: Uint8Array) =>
+        Effect.async<{ readonly started: boolean; readonly result?: Uint8Array | UpstreamError }>((resume) => {
+          const cancel = upstream.tryExchange!(msg, (result) => resume(Effect.succeed({ started: true, result })))
+          if (cancel === undefined) resume(Effect.succeed({ started: false }))
+        })
+      // no socket yet: the caller must use `query` (which opens it)
+      expect(yield* exchange(query("example.test", "A"))).toEqual({ started: false })
+      expect(addressesOf(yield* upstream.query(query("example.test", "A")))).toEqual(["192.0.2.1"])
+      const plain = yield* exchange(query("example.test", "A", { id: 0x4242 }))
+      expect(plain.started).toBe(true)
+      expect(addressesOf(plain.result as Uint8Array)).toEqual(["192.0.2.1"])
+      // a truncated answer is asked again over TCP
+      const tc = yield* exchange(query("tc.test", "A"))
+      expect((tc.result as Uint8Array)[2]! & 0x02).toBe(0)
+      expect(addressesOf(tc.result as Uint8Array)).toEqual(["192.0.2.9"])
+      expect(stub.counts()).toMatchObject({ tcp: 1 })
+      // cancelled before the (slow) answer: `done` is never called, nothing is left waiting
+      let called = false
+      const cancel = upstream.tryExchange!(query("slow.test", "A"), () => (called = true))
+      expect(cancel).toBeDefined()
+      cancel!()
+      yield* eventually(() => stub.queries().some((q) => q.name === "slow.test"))
+      yield* Effect.sleep("400 millis")
+      expect(called).toBe(false)
+      // a message it cannot use goes to `query`
+      expect(upstream.tryExchange!(new Uint8Array(5), () => {})).toBeUndefined()
+    }))
+
   it.scopedLive("udp: an answer bigger than 512 / 1232 bytes is accepted as it is", () =>
     Effect.gen(function*() {
       const { stub } = yield* stubWith()

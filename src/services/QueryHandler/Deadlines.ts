@@ -4,22 +4,26 @@
  * most of the CPU a miss cost, and in a burst of misses it held the event loop for tens of milliseconds.
  *
  * Every lookup has the same deadline, so deadlines come due in the order lookups start: a FIFO queue.
- * One watcher fiber sleeps on the Clock until the oldest deadline, interrupts that lookup if it is still
+ * One watcher fiber sleeps on the Clock until the oldest deadline, cuts that lookup if it is still
  * running, and sleeps again (or waits for the next lookup when none is left). Lookups that finished in
- * time are skipped when their turn comes. Interrupting a lookup runs its finalizers and its `onExit`, as
- * the timeout did. On a `TestClock`, a lookup is cut exactly when the clock reaches its deadline.
+ * time are skipped when their turn comes. Cutting a lookup in a fiber interrupts it, which runs its
+ * finalizers and its `onExit`, as the timeout did. On a `TestClock`, a lookup is cut exactly when the
+ * clock reaches its deadline.
  */
-import { Duration, Effect, type Fiber, FiberId } from "effect"
+import { Duration, Effect } from "effect"
 
 interface Entry {
-  readonly fiber: Fiber.RuntimeFiber<unknown, unknown>
+  readonly done: () => boolean
+  readonly cut: () => void
   readonly at: number
-  readonly onExpire: () => void
 }
 
 export interface Deadlines {
-  /** bounds `fiber` (just forked) by the deadline; `onExpire` runs if it is cut */
-  readonly add: (fiber: Fiber.RuntimeFiber<unknown, unknown>, onExpire: () => void) => void
+  /**
+   * bounds a lookup that starts now by the deadline: when it comes, `cut` runs unless `done()` says the
+   * lookup has finished (a fiber: interrupt it; a plain exchange: cancel it and answer SERVFAIL)
+   */
+  readonly add: (done: () => boolean, cut: () => void) => void
   /** the watcher: runs for as long as the handler lives (fork it in the handler's scope) */
   readonly watch: Effect.Effect<never>
   /** lookups waiting for their turn in the queue (finished ones included until their turn) */
@@ -36,10 +40,7 @@ export const makeDeadlines = (deadlineMs: number, now: () => number): Deadlines 
     while (head < queue.length && queue[head]!.at <= t) {
       const entry = queue[head]!
       queue[head++] = undefined as unknown as Entry
-      if (entry.fiber.unsafePoll() === null) {
-        entry.onExpire()
-        entry.fiber.unsafeInterruptAsFork(FiberId.none)
-      }
+      if (!entry.done()) entry.cut()
     }
     if (head === queue.length) {
       queue = []
@@ -68,8 +69,8 @@ export const makeDeadlines = (deadlineMs: number, now: () => number): Deadlines 
   })
 
   return {
-    add: (fiber, onExpire) => {
-      queue.push({ fiber, at: now() + deadlineMs, onExpire })
+    add: (done, cut) => {
+      queue.push({ done, cut, at: now() + deadlineMs })
       if (wake !== undefined) wake()
     },
     watch: Effect.forever(next),

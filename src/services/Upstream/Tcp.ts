@@ -110,6 +110,8 @@ export const TRANSPORT_CLOSED = "transport closed"
 export interface ConnectionCell<C> {
   /** the open connection, or a new one (one connect at a time, shared by every caller waiting for it) */
   readonly get: Effect.Effect<C, UpstreamError>
+  /** the open connection if there is a usable one now, without connecting */
+  readonly peek: () => C | undefined
 }
 
 /**
@@ -175,7 +177,8 @@ export const connectionCell = <C>(options: {
       connecting = deferred
       return Effect.zipRight(Effect.forkIn(connect(deferred), scope), Deferred.await(deferred))
     })
-    return { get }
+    const peek = () => (!closed && current !== undefined && options.usable(current) ? current : undefined)
+    return { get, peek }
   })
 
 // ---------------------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@
  * only from the upstream's address and port with the right ID and question (anything else is ignored,
  * as a spoofing attempt would be). A truncated answer is asked again over TCP to the same host and port.
  */
-import { Effect, type Scope } from "effect"
+import { Cause, Effect, Exit, type Fiber, FiberId, FiberSet, Option, type Scope } from "effect"
 import * as dgram from "node:dgram"
 import * as net from "node:net"
 import { HEADER_LEN } from "../QueryHandler/Wire.js"
@@ -20,7 +20,8 @@ export interface UdpSpec {
 interface Pending {
   readonly sent: Uint8Array
   readonly questionEnd: number
-  readonly resume: (effect: Effect.Effect<Uint8Array, UpstreamError>) => void
+  /** the answer (ID and question checked) or why there is none; called once */
+  readonly done: (result: Uint8Array | UpstreamError) => void
 }
 
 interface UdpConn {
@@ -57,7 +58,7 @@ export const make = (
     const failAll = (conn: UdpConn, error: UpstreamError) => {
       const waiting = [...conn.pending.values()]
       conn.pending.clear()
-      for (const entry of waiting) entry.resume(Effect.fail(error))
+      for (const entry of waiting) entry.done(error)
     }
 
     const open = Effect.async<UdpConn, UpstreamError>((resume) => {
@@ -85,7 +86,7 @@ export const make = (
         const entry = conn.pending.get(id)
         if (entry === undefined || !Tcp.isAnswerTo(msg, entry.sent, entry.questionEnd)) return
         conn.pending.delete(id)
-        entry.resume(Effect.succeed(msg))
+        entry.done(msg)
       })
       socket.connect(spec.port, spec.host, (err?: Error) => {
         if (err !== undefined && err !== null) return connectFailed(err)
@@ -112,41 +113,91 @@ export const make = (
       connectTimeoutMs: options.connectTimeoutMs ?? Tcp.defaultConnectTimeoutMs
     })
 
+    /** Sends `msg` on `conn`; `done` gets the answer or the error once. Returns the cancel. */
+    const send = (
+      conn: UdpConn,
+      msg: Uint8Array,
+      questionEnd: number,
+      done: (result: Uint8Array | UpstreamError) => void
+    ): () => void => {
+      if (!conn.open) {
+        done(new UpstreamError({ upstream, reason: "Closed", detail: "socket closed" }))
+        return () => {}
+      }
+      const id = Tcp.freeId(conn.pending)
+      if (id === undefined) {
+        done(new UpstreamError({ upstream, reason: "Connect", detail: "65536 queries in flight" }))
+        return () => {}
+      }
+      const sent = Tcp.withId(msg, id)
+      const entry: Pending = { sent, questionEnd, done }
+      conn.pending.set(id, entry)
+      conn.socket.send(sent, (err) => {
+        if (err === null || err === undefined || conn.pending.get(id) !== entry) return
+        conn.pending.delete(id)
+        done(new UpstreamError({ upstream, reason: "Connect", detail: detailOf(err) }))
+      })
+      return () => {
+        if (conn.pending.get(id) === entry) conn.pending.delete(id)
+      }
+    }
+
     const exchange = (conn: UdpConn, msg: Uint8Array, questionEnd: number) =>
       Effect.async<Uint8Array, UpstreamError>((resume) => {
-        if (!conn.open) {
-          resume(Effect.fail(new UpstreamError({ upstream, reason: "Closed", detail: "socket closed" })))
-          return
-        }
-        const id = Tcp.freeId(conn.pending)
-        if (id === undefined) {
-          resume(Effect.fail(new UpstreamError({ upstream, reason: "Connect", detail: "65536 queries in flight" })))
-          return
-        }
-        const sent = Tcp.withId(msg, id)
-        const entry: Pending = { sent, questionEnd, resume }
-        conn.pending.set(id, entry)
-        conn.socket.send(sent, (err) => {
-          if (err === null || err === undefined || conn.pending.get(id) !== entry) return
-          conn.pending.delete(id)
-          resume(Effect.fail(new UpstreamError({ upstream, reason: "Connect", detail: detailOf(err) })))
-        })
-        return Effect.sync(() => {
-          if (conn.pending.get(id) === entry) conn.pending.delete(id)
-        })
+        const cancel = send(conn, msg, questionEnd, (result) =>
+          resume(result instanceof UpstreamError ? Effect.fail(result) : Effect.succeed(result)))
+        return Effect.sync(cancel)
       })
+
+    // a truncated answer of the plain-code exchange is asked again over TCP, in a fiber of this scope
+    const runFork = yield* FiberSet.makeRuntime<never, Uint8Array, UpstreamError>()
 
     const query = Effect.fnUntraced(function*(msg: Uint8Array) {
       const questionEnd = Tcp.questionEndOf(msg)
-      if (questionEnd < 0) return yield* Tcp.badQuery(upstream, msg)
+      if (questionEnd < 0) {
+        return yield* Tcp.badQuery(upstream, msg)
+      }
       const conn = yield* cell.get
       const answer = yield* exchange(conn, msg, questionEnd)
-      if (!Tcp.isTruncated(answer)) return answer
+      if (!Tcp.isTruncated(answer)) {
+        return answer
+      }
       yield* Effect.logDebug("truncated answer over UDP: asking again over TCP").pipe(
         Effect.annotateLogs({ service: "Upstream", upstream })
       )
       return yield* tcp.query(msg)
     })
 
-    return { query }
+    const tryExchange = (msg: Uint8Array, done: (result: Uint8Array | UpstreamError) => void) => {
+      const conn = cell.peek()
+      const questionEnd = conn === undefined ? -1 : Tcp.questionEndOf(msg)
+      if (conn === undefined || questionEnd < 0) {
+        return undefined
+      }
+      let retry: Fiber.RuntimeFiber<Uint8Array, UpstreamError> | undefined
+      const cancel = send(conn, msg, questionEnd, (result) => {
+        if (result instanceof UpstreamError || !Tcp.isTruncated(result)) {
+          return done(result)
+        }
+        retry = runFork(tcp.query(msg))
+        retry.addObserver((exit) => {
+          if (Exit.isSuccess(exit)) {
+            return done(exit.value)
+          }
+          const failure = Cause.failureOption(exit.cause)
+          // interrupted: cancelled by the caller, who expects nothing more
+          if (Option.isSome(failure)) {
+            done(failure.value)
+          }
+        })
+      })
+      return () => {
+        cancel()
+        if (retry !== undefined) {
+          retry.unsafeInterruptAsFork(FiberId.none)
+        }
+      }
+    }
+
+    return { query, tryExchange }
   })
