@@ -542,6 +542,24 @@ describe("HTTP/2 transport: flow control, limits, closing", () => {
     expect(rst.payload.readUInt32BE(0)).toBe(ErrorCode.CANCEL)
     expect(timeouts.count).toBe(1)
   })
+
+  it("a rejected POST whose client keeps uploading is answered at once, then cut when env.now passes idleMs", async () => {
+    clock.frozen = 1_000_000
+    const c = await connect()
+    const fields = postFields(30).map(([k, v]) => (k === "content-type" ? [k, "text/plain"] as const : [k, v] as const))
+    c.send(headers(1, block(fields), Flag.END_HEADERS))
+    // the 415 goes out at once; the stream stays open for the rest of the body (curl fails otherwise)
+    const res = await c.response(1)
+    expect(res.status).toBe(415)
+    await new Promise((r) => setTimeout(r, 250))
+    c.send(frame(FrameType.PING, 0, 0, Buffer.from("12345678")))
+    await new Promise((r) => setTimeout(r, 300))
+    expect(c.frames.filter((f) => f.type === FrameType.RST_STREAM || f.type === FrameType.GOAWAY)).toEqual([])
+    clock.frozen += 400
+    const rst = await c.frame((f) => f.type === FrameType.RST_STREAM && f.stream === 1, "RST of the upload")
+    expect(rst.payload.readUInt32BE(0)).toBe(ErrorCode.CANCEL)
+    expect(timeouts.count).toBe(1)
+  })
 })
 
 describe("both HTTP/2 transports (makeH2 on node:http2, makeFastH2) give node's client the same responses", () => {
