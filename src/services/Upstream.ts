@@ -35,6 +35,12 @@ export interface UpstreamShape {
     msg: Uint8Array,
     done: (result: Uint8Array | UpstreamError) => void
   ) => (() => void) | undefined
+  /**
+   * Opens what the transport can open without sending anything (UDP: its local socket), so that the
+   * first queries after startup already take `tryExchange`. Never fails; a socket that cannot be opened
+   * now is opened (or its error reported) by the first `query`.
+   */
+  readonly prepare?: Effect.Effect<void>
 }
 
 /** How the transports of `Upstream.fromSpecs` are built. */
@@ -134,12 +140,17 @@ export const makeFromSpecs = (
   specs: ReadonlyArray<UpstreamSpec>,
   options: UpstreamOptions = {}
 ): Effect.Effect<UpstreamShape, never, Scope.Scope> =>
-  Effect.map(
-    Effect.forEach(specs, (spec) =>
-      Effect.map(makeTransport(spec, options), (transport) => ({ name: spec.text, transport }))),
-    (upstreams) =>
-      failover(upstreams, options.queryDeadlineMs ?? DEFAULT_QUERY_DEADLINE_MS)
-  )
+  Effect.gen(function*() {
+    const upstreams = yield* Effect.forEach(specs, (spec) =>
+      Effect.map(makeTransport(spec, options), (transport) => ({ name: spec.text, transport })))
+    // opened in the background: startup does not wait, the first queries find the sockets open
+    for (const { transport } of upstreams) {
+      if (transport.prepare !== undefined) {
+        yield* Effect.forkScoped(transport.prepare)
+      }
+    }
+    return failover(upstreams, options.queryDeadlineMs ?? DEFAULT_QUERY_DEADLINE_MS)
+  })
 
 /**
  * The upstreams of `ServerConfig.upstreams`, with failover within the configured query deadline;

@@ -158,6 +158,18 @@ describe("Upstream transports", () => {
       expect(upstream.tryExchange!(new Uint8Array(5), () => {})).toBeUndefined()
     }))
 
+  it.scopedLive("makeFromSpecs opens a udp upstream's socket at once: the first query already takes the plain path", () =>
+    Effect.gen(function*() {
+      const { stub } = yield* stubWith()
+      const upstream = yield* makeFromSpecs([spec(stub.udpUrl)])
+      // nothing asked yet: the socket opens in the background, and then the plain exchange can start
+      let answer: Uint8Array | UpstreamError | undefined
+      yield* eventually(() => upstream.tryExchange!(query("example.test", "A"), (r) => (answer = r)) !== undefined)
+      yield* eventually(() => answer !== undefined)
+      expect(addressesOf(answer as Uint8Array)).toEqual(["192.0.2.1"])
+      expect(stub.counts()).toMatchObject({ udp: 1, tcp: 0 })
+    }))
+
   it.scopedLive("udp: an answer bigger than 512 / 1232 bytes is accepted as it is", () =>
     Effect.gen(function*() {
       const { stub } = yield* stubWith()

@@ -199,5 +199,5 @@ export const make = (
       }
     }
 
-    return { query, tryExchange }
+    return { query, tryExchange, prepare: Effect.ignore(cell.get) }
   })
