@@ -1,4 +1,5 @@
-import { Context, Data, Duration, Effect, Layer, type Scope } from "effect"
+import { Cause, Context, Data, Duration, Effect, Exit, FiberId, FiberSet, Layer, Option, type Scope } from "effect"
+import { makeDeadlines } from "./QueryHandler/Deadlines.js"
 import { queryDeadlineMs, ServerConfig } from "./ServerConfig.js"
 import * as Https from "./Upstream/Https.js"
 import type { UpstreamSpec } from "./Upstream/Spec.js"
@@ -88,52 +89,124 @@ const DEFAULT_QUERY_DEADLINE_MS = 10_000
  * that answered last and moves to the next one on any `UpstreamError`. Each attempt but the last is
  * bounded by `max(1000, queryDeadlineMs / upstreams)` ms; the last is bounded only by the caller's
  * deadline. When every upstream has failed, the query fails with the last error.
+ *
+ * When every transport has a plain-code exchange, failover has one too (`tryExchange`), with the same
+ * rules: it starts when the preferred upstream's exchange can start, an attempt bounded by the
+ * per-attempt limit is cut by one watcher on the Clock (`Deadlines`, no timer per attempt), and an
+ * upstream whose exchange cannot start (its socket is not open) is asked with its `query` in a fiber.
  */
 export const failover = (
   upstreams: ReadonlyArray<{ readonly name: string; readonly transport: UpstreamShape }>,
   queryDeadline: number = DEFAULT_QUERY_DEADLINE_MS
-): UpstreamShape => {
-  const count = upstreams.length
-  if (count === 0) {
-    return {
-      query: () =>
-        Effect.fail(new UpstreamError({ upstream: "none", reason: "Connect", detail: "no upstream configured" }))
-    }
-  }
-  // one upstream: no failover to do, its plain-code exchange serves as is
-  if (count === 1) return upstreams[0]!.transport
-  const attemptLimit = Duration.millis(Math.max(1000, Math.floor(queryDeadline / count)))
-  let preferred = 0
-  const query = Effect.fnUntraced(function*(msg: Uint8Array) {
-    const start = preferred
-    let lastError: UpstreamError | undefined
-    for (let i = 0; i < count; i++) {
-      const index = (start + i) % count
-      const { name, transport } = upstreams[index]!
-      const attempt = i === count - 1 ? transport.query(msg) : transport.query(msg).pipe(
-        Effect.timeoutFail({
-          duration: attemptLimit,
-          onTimeout: () =>
-            new UpstreamError({
-              upstream: name,
-              reason: "Timeout",
-              detail: `no answer in ${Duration.format(attemptLimit)}`
-            })
-        })
-      )
-      const result = yield* Effect.either(attempt)
-      if (result._tag === "Right") {
-        if (index !== preferred) preferred = index
-        return result.right
+): Effect.Effect<UpstreamShape, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const count = upstreams.length
+    if (count === 0) {
+      return {
+        query: () =>
+          Effect.fail(new UpstreamError({ upstream: "none", reason: "Connect", detail: "no upstream configured" }))
       }
-      lastError = result.left
-      yield* Effect.logDebug(i === count - 1 ? "upstream failed; no upstream left" : "upstream failed; trying the next")
-        .pipe(Effect.annotateLogs({ service: "Upstream", upstream: name, error: lastError.message }))
     }
-    return yield* Effect.fail(lastError!)
+    // one upstream: no failover to do, its plain-code exchange serves as is
+    if (count === 1) return upstreams[0]!.transport
+    const limitMs = Math.max(1000, Math.floor(queryDeadline / count))
+    const attemptLimit = Duration.millis(limitMs)
+    const timedOut = (name: string) =>
+      new UpstreamError({ upstream: name, reason: "Timeout", detail: `no answer in ${Duration.format(attemptLimit)}` })
+    const failed = (name: string, error: UpstreamError, last: boolean) =>
+      Effect.logDebug(last ? "upstream failed; no upstream left" : "upstream failed; trying the next")
+        .pipe(Effect.annotateLogs({ service: "Upstream", upstream: name, error: error.message }))
+    let preferred = 0
+    const query = Effect.fnUntraced(function*(msg: Uint8Array) {
+      const start = preferred
+      let lastError: UpstreamError | undefined
+      for (let i = 0; i < count; i++) {
+        const index = (start + i) % count
+        const { name, transport } = upstreams[index]!
+        const attempt = i === count - 1 ? transport.query(msg) : transport.query(msg).pipe(
+          Effect.timeoutFail({ duration: attemptLimit, onTimeout: () => timedOut(name) })
+        )
+        const result = yield* Effect.either(attempt)
+        if (result._tag === "Right") {
+          if (index !== preferred) preferred = index
+          return result.right
+        }
+        lastError = result.left
+        yield* failed(name, lastError, i === count - 1)
+      }
+      return yield* Effect.fail(lastError!)
+    })
+    if (!upstreams.every((u) => u.transport.tryExchange !== undefined)) return { query }
+
+    const clock = yield* Effect.clock
+    const attempts = makeDeadlines(limitMs, () => clock.unsafeCurrentTimeMillis())
+    yield* Effect.forkScoped(attempts.watch)
+    const runFork = yield* FiberSet.makeRuntime<never, Uint8Array, UpstreamError>()
+    const runLog = yield* FiberSet.makeRuntime<never, void, never>()
+
+    /** one attempt in plain code when it can start, else its `query` in a fiber; returns its cancel */
+    const begin = (
+      transport: UpstreamShape,
+      msg: Uint8Array,
+      settle: (result: Uint8Array | UpstreamError) => void
+    ): () => void => {
+      const cancel = transport.tryExchange!(msg, settle)
+      if (cancel !== undefined) return cancel
+      const fiber = runFork(transport.query(msg))
+      fiber.addObserver((exit) => {
+        if (Exit.isSuccess(exit)) return settle(exit.value)
+        const failure = Cause.failureOption(exit.cause)
+        if (Option.isSome(failure)) settle(failure.value)
+      })
+      return () => fiber.unsafeInterruptAsFork(FiberId.none)
+    }
+
+    const tryExchange = (msg: Uint8Array, done: (result: Uint8Array | UpstreamError) => void) => {
+      const start = preferred
+      let over = false
+      let cancelCurrent: (() => void) | undefined
+      const attempt = (i: number, first: boolean): boolean => {
+        const index = (start + i) % count
+        const { name, transport } = upstreams[index]!
+        const last = i === count - 1
+        let finished = false
+        const settle = (result: Uint8Array | UpstreamError) => {
+          if (finished || over) return
+          finished = true
+          if (!(result instanceof UpstreamError)) {
+            over = true
+            if (index !== preferred) preferred = index
+            return done(result)
+          }
+          runLog(failed(name, result, last))
+          if (last) {
+            over = true
+            return done(result)
+          }
+          attempt(i + 1, false)
+        }
+        const cancel = first ? transport.tryExchange!(msg, settle) : begin(transport, msg, settle)
+        if (cancel === undefined) return false
+        // settled already (at once, and maybe moved on to the next upstream): nothing of this one to keep
+        if (finished) return true
+        cancelCurrent = cancel
+        if (!last) {
+          attempts.add(() => finished || over, () => {
+            cancel()
+            settle(timedOut(name))
+          })
+        }
+        return true
+      }
+      if (!attempt(0, true)) return undefined
+      return () => {
+        if (over) return
+        over = true
+        cancelCurrent?.()
+      }
+    }
+    return { query, tryExchange }
   })
-  return { query }
-}
 
 /** One transport per spec, composed with `failover`; everything is closed with the scope. */
 export const makeFromSpecs = (
@@ -149,7 +222,7 @@ export const makeFromSpecs = (
         yield* Effect.forkScoped(transport.prepare)
       }
     }
-    return failover(upstreams, options.queryDeadlineMs ?? DEFAULT_QUERY_DEADLINE_MS)
+    return yield* failover(upstreams, options.queryDeadlineMs ?? DEFAULT_QUERY_DEADLINE_MS)
   })
 
 /**

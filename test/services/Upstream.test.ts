@@ -10,7 +10,8 @@ import {
   Upstream,
   UpstreamError,
   UpstreamLive,
-  type UpstreamOptions
+  type UpstreamOptions,
+  type UpstreamShape
 } from "../../src/services/Upstream.js"
 import { parseUpstream, type UpstreamSpec } from "../../src/services/Upstream/Spec.js"
 import { mintCerts } from "../fixtures/Certs.js"
@@ -57,6 +58,13 @@ const eventually = (check: () => boolean) =>
     Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => new Error("condition not met in 10 s") }),
     Effect.orDie
   )
+
+/** `upstream.tryExchange` as an Effect: whether it started, and what its `done` got. */
+const plainExchange = (upstream: UpstreamShape, msg: Uint8Array) =>
+  Effect.async<{ readonly started: boolean; readonly result?: Uint8Array | UpstreamError }>((resume) => {
+    const cancel = upstream.tryExchange!(msg, (result) => resume(Effect.succeed({ started: true, result })))
+    if (cancel === undefined) resume(Effect.succeed({ started: false }))
+  })
 
 /** A 127.0.0.1 port where nothing listens (TCP and UDP both refused). */
 const closedPort = Effect.async<number>((resume) => {
@@ -130,11 +138,7 @@ describe("Upstream transports", () => {
       stub.set("slow.test", "A", [a("slow.test", "192.0.2.7", 60)])
       stub.behave("slow.test", { delayMs: 200 })
       const upstream = yield* makeTransport(spec(stub.udpUrl))
-      const exchange = (msg: Uint8Array) =>
-        Effect.async<{ readonly started: boolean; readonly result?: Uint8Array | UpstreamError }>((resume) => {
-          const cancel = upstream.tryExchange!(msg, (result) => resume(Effect.succeed({ started: true, result })))
-          if (cancel === undefined) resume(Effect.succeed({ started: false }))
-        })
+      const exchange = (msg: Uint8Array) => plainExchange(upstream, msg)
       // no socket yet: the caller must use `query` (which opens it)
       expect(yield* exchange(query("example.test", "A"))).toEqual({ started: false })
       expect(addressesOf(yield* upstream.query(query("example.test", "A")))).toEqual(["192.0.2.1"])
@@ -157,6 +161,47 @@ describe("Upstream transports", () => {
       // a message it cannot use goes to `query`
       expect(upstream.tryExchange!(new Uint8Array(5), () => {})).toBeUndefined()
     }))
+
+  for (const transport of ["tcp", "tls"] as const) {
+    it.scopedLive(
+      `${transport} plain-code exchange: only once connected; answers; retried once on a new connection when ` +
+        "the connection closes under it; cancel",
+      () =>
+        Effect.gen(function*() {
+          const { ca, stub } = yield* stubWith()
+          stub.set("slow.test", "A", [a("slow.test", "192.0.2.7", 60)])
+          stub.behave("slow.test", { delayMs: 300 })
+          const upstream = yield* makeTransport(spec(urlOf(stub, transport)), { ca })
+          const made = () => stub.counts()[transport === "tcp" ? "tcpConnections" : "tlsConnections"]
+          // not connected yet: the caller must use `query` (which connects)
+          expect(yield* plainExchange(upstream, query("example.test", "A"))).toEqual({ started: false })
+          expect(addressesOf(yield* upstream.query(query("example.test", "A")))).toEqual(["192.0.2.1"])
+          const plain = yield* plainExchange(upstream, query("example.test", "A", { id: 0x4242 }))
+          expect(plain.started).toBe(true)
+          expect(addressesOf(plain.result as Uint8Array)).toEqual(["192.0.2.1"])
+          expect(made()).toBe(1)
+
+          // the upstream closes the connection while the answer is pending: asked once more on a new one
+          const slow = yield* Effect.fork(plainExchange(upstream, query("slow.test", "A")))
+          yield* eventually(() => stub.queries().filter((q) => q.name === "slow.test").length === 1)
+          stub.closeConnections()
+          const retried = yield* Fiber.join(slow)
+          expect(addressesOf(retried.result as Uint8Array)).toEqual(["192.0.2.7"])
+          expect(stub.queries().filter((q) => q.name === "slow.test")).toHaveLength(2)
+          expect(made()).toBe(2)
+
+          // cancelled before the (slow) answer: `done` is never called
+          let called = false
+          const cancel = upstream.tryExchange!(query("slow.test", "A"), () => (called = true))
+          expect(cancel).toBeDefined()
+          cancel!()
+          yield* Effect.sleep("500 millis")
+          expect(called).toBe(false)
+          // a message it cannot use goes to `query`
+          expect(upstream.tryExchange!(new Uint8Array(5), () => {})).toBeUndefined()
+        })
+    )
+  }
 
   it.scopedLive("makeFromSpecs opens a udp upstream's socket at once: the first query already takes the plain path", () =>
     Effect.gen(function*() {
@@ -462,6 +507,73 @@ describe("Upstream failover", () => {
       // per attempt 1000 ms, but the answer of the last upstream after 1500 ms is still taken
       const upstream = yield* makeFromSpecs([spec(refused), spec(stub.udpUrl)], { queryDeadlineMs: 1000 })
       expect(addressesOf(yield* upstream.query(query("example.test")))).toEqual(["192.0.2.1"])
+    }))
+
+  /** `plainExchange` once the transports' sockets are open (they open in the background) */
+  const plainOnceOpen = (upstream: UpstreamShape, msg: Uint8Array) =>
+    Effect.gen(function*() {
+      for (let i = 0; i < 1000; i++) {
+        const r = yield* plainExchange(upstream, msg)
+        if (r.started) return r
+        yield* Effect.sleep("10 millis")
+      }
+      return yield* Effect.dieMessage("the plain-code exchange never started")
+    })
+
+  it.scopedLive("plain-code failover: a silent first upstream is cut at the per-attempt bound, the second answers and is asked first from then on", () =>
+    Effect.gen(function*() {
+      const first = (yield* stubWith()).stub
+      const second = (yield* stubWith()).stub
+      first.behave("example.test", { drop: true })
+      second.set("example.test", "A", records)
+      const upstream = yield* makeFromSpecs([spec(first.udpUrl), spec(second.udpUrl)], { queryDeadlineMs: 2000 })
+      const one = yield* plainOnceOpen(upstream, query("example.test"))
+      expect(addressesOf(one.result as Uint8Array)).toEqual(["192.0.2.1"])
+      const two = yield* plainOnceOpen(upstream, query("example.test"))
+      expect(addressesOf(two.result as Uint8Array)).toEqual(["192.0.2.1"])
+      expect(first.counts().udp).toBe(1)
+      expect(second.counts().udp).toBe(2)
+    }))
+
+  it.scopedLive("plain-code failover: the next upstream not connected yet is asked with its query (which connects)", () =>
+    Effect.gen(function*() {
+      const { stub } = yield* stubWith()
+      const refused = `udp://127.0.0.1:${yield* closedPort}`
+      const upstream = yield* makeFromSpecs([spec(refused), spec(stub.tcpUrl)], { queryDeadlineMs: 2000 })
+      const answer = yield* plainOnceOpen(upstream, query("example.test"))
+      expect(addressesOf(answer.result as Uint8Array)).toEqual(["192.0.2.1"])
+      expect(stub.counts()).toMatchObject({ tcp: 1, tcpConnections: 1 })
+      // every upstream failing: the last one's error
+      const { stub: other } = yield* stubWith()
+      other.behave("example.test", { drop: true })
+      const failing = yield* makeFromSpecs([spec(other.udpUrl), spec(`tcp://127.0.0.1:${yield* closedTcpPort}`)], {
+        queryDeadlineMs: 2000
+      })
+      const failed = yield* plainOnceOpen(failing, query("example.test"))
+      expect(failed.result).toBeInstanceOf(UpstreamError)
+      expect(failed.result).toMatchObject({ reason: "Connect" })
+    }))
+
+  it.scopedLive("plain-code failover: cancelled, nothing more is called and no attempt moves on", () =>
+    Effect.gen(function*() {
+      const first = (yield* stubWith()).stub
+      const second = (yield* stubWith()).stub
+      first.behave("example.test", { drop: true })
+      first.set("other.test", "A", [a("other.test", "192.0.2.5", 60)])
+      const upstream = yield* makeFromSpecs([spec(first.udpUrl), spec(second.udpUrl)], { queryDeadlineMs: 2000 })
+      // the sockets open, and the first upstream answers: it stays the preferred one
+      expect(addressesOf((yield* plainOnceOpen(upstream, query("other.test"))).result as Uint8Array)).toEqual([
+        "192.0.2.5"
+      ])
+      let called = false
+      const cancel = upstream.tryExchange!(query("example.test"), () => (called = true))
+      expect(cancel).toBeDefined()
+      yield* eventually(() => first.counts().udp === 2)
+      cancel!()
+      // past the 1000 ms attempt bound: the second upstream is never asked for it
+      yield* Effect.sleep("1300 millis")
+      expect(called).toBe(false)
+      expect(second.queries()).toHaveLength(0)
     }))
 
   it.scopedLive("UpstreamLive reads ServerConfig.upstreams", () =>

@@ -3,7 +3,7 @@
  * allocation, the answer-against-query check, 2-byte-length framing, a lazily (re)connected connection
  * held in the transport's scope, and the pipelined stream exchange that `Tls.ts` reuses over node:tls.
  */
-import { Cause, Deferred, Effect, Exit, FiberId, Option, type Scope } from "effect"
+import { Cause, Deferred, Effect, Exit, type Fiber, FiberId, FiberSet, Option, type Scope } from "effect"
 import * as crypto from "node:crypto"
 import * as net from "node:net"
 import { makeFrameReader } from "../QueryHandler/Framing.js"
@@ -197,7 +197,8 @@ export const defaultConnectTimeoutMs = 5_000
 interface Pending {
   readonly sent: Uint8Array
   readonly questionEnd: number
-  readonly resume: (effect: Effect.Effect<Uint8Array, UpstreamError>) => void
+  /** gets the answer or the error, once */
+  readonly done: (result: Uint8Array | UpstreamError) => void
   /** `StreamConn.frames` when the query was written */
   readonly framesAtSend: number
 }
@@ -286,10 +287,10 @@ export const makeStream = (options: {
           const entry = conn.pending.get(id)
           if (entry === undefined) return // an answer to an abandoned query, or a wrong ID: ignored
           conn.pending.delete(id)
-          entry.resume(
+          entry.done(
             isAnswerTo(frame, entry.sent, entry.questionEnd)
-              ? Effect.succeed(frame)
-              : Effect.fail(new UpstreamError({ upstream, reason: "BadAnswer", detail: "question does not match" }))
+              ? frame
+              : new UpstreamError({ upstream, reason: "BadAnswer", detail: "question does not match" })
           )
           if (conn.retired && conn.pending.size === 0) retire(conn)
         }, () => socket.destroy()).push
@@ -302,7 +303,7 @@ export const makeStream = (options: {
         const error = new UpstreamError({ upstream, reason: "Closed", detail: lastError ?? "connection closed" })
         const waiting = [...conn.pending.values()]
         conn.pending.clear()
-        for (const entry of waiting) entry.resume(Effect.fail(error))
+        for (const entry of waiting) entry.done(error)
       })
       // Node's own socket inactivity timer (not Effect's Clock): it only closes an idle connection, it
       // bounds no query, so it is fine for it to run on wall-clock time.
@@ -326,45 +327,90 @@ export const makeStream = (options: {
       connectTimeoutMs: options.connectTimeoutMs ?? defaultConnectTimeoutMs
     })
 
+    /** Writes `msg` on `conn`; `done` gets the answer or the error once. Returns the cancel. */
+    const send = (
+      conn: StreamConn,
+      msg: Uint8Array,
+      questionEnd: number,
+      done: (result: Uint8Array | UpstreamError) => void
+    ): () => void => {
+      if (conn.closed) {
+        done(new UpstreamError({ upstream, reason: "Closed", detail: "connection closed" }))
+        return () => {}
+      }
+      const id = freeId(conn.pending)
+      if (id === undefined) {
+        done(new UpstreamError({ upstream, reason: "Connect", detail: "65536 queries in flight" }))
+        return () => {}
+      }
+      const frame = frameWithId(msg, id)
+      const entry: Pending = { sent: frame.subarray(2), questionEnd, done, framesAtSend: conn.frames }
+      conn.pending.set(id, entry)
+      conn.socket.write(frame)
+      // abandoned (query deadline, failover bound): silence since the write retires the connection
+      return () => {
+        if (conn.pending.get(id) !== entry) return
+        conn.pending.delete(id)
+        if (conn.retired || conn.frames === entry.framesAtSend) retire(conn)
+      }
+    }
+
     const exchange = (conn: StreamConn, msg: Uint8Array, questionEnd: number) =>
       Effect.async<Uint8Array, UpstreamError>((resume) => {
-        if (conn.closed) {
-          resume(Effect.fail(new UpstreamError({ upstream, reason: "Closed", detail: "connection closed" })))
-          return
-        }
-        const id = freeId(conn.pending)
-        if (id === undefined) {
-          resume(Effect.fail(new UpstreamError({ upstream, reason: "Connect", detail: "65536 queries in flight" })))
-          return
-        }
-        const frame = frameWithId(msg, id)
-        const entry: Pending = { sent: frame.subarray(2), questionEnd, resume, framesAtSend: conn.frames }
-        conn.pending.set(id, entry)
-        conn.socket.write(frame)
-        // abandoned (query deadline, failover bound): silence since the write retires the connection
-        return Effect.sync(() => {
-          if (conn.pending.get(id) !== entry) return
-          conn.pending.delete(id)
-          if (conn.retired || conn.frames === entry.framesAtSend) retire(conn)
-        })
+        const cancel = send(conn, msg, questionEnd, (result) =>
+          resume(result instanceof UpstreamError ? Effect.fail(result) : Effect.succeed(result)))
+        return Effect.sync(cancel)
       })
+
+    /** a connection closed under a query it had taken (not the transport's own close): worth one more try */
+    const retryable = (e: UpstreamError) =>
+      e.reason === "Closed" && e.detail !== TRANSPORT_CLOSED
 
     const query = Effect.fnUntraced(function*(msg: Uint8Array) {
       const questionEnd = questionEndOf(msg)
-      if (questionEnd < 0) return yield* badQuery(upstream, msg)
+      if (questionEnd < 0) {
+        return yield* badQuery(upstream, msg)
+      }
       if (msg.length > MAX_MESSAGE) {
         return yield* new UpstreamError({ upstream, reason: "TooLarge", detail: `query of ${msg.length} bytes` })
       }
-      const attempt = Effect.flatMap(cell.get, (conn) => exchange(conn, msg, questionEnd))
+      const attempt = Effect.flatMap(cell.get, (conn) =>
+        exchange(conn, msg, questionEnd))
       // the server may have closed a reused connection just as we wrote: one more try on a fresh one
-      return yield* Effect.catchIf(
-        attempt,
-        (e) => e.reason === "Closed" && e.detail !== TRANSPORT_CLOSED,
-        () => attempt
-      )
+      return yield* Effect.catchIf(attempt, retryable, () =>
+        attempt)
     })
 
-    return { query }
+    // the one more try of a plain-code exchange whose connection closed runs in a fiber of this scope
+    const runFork = yield* FiberSet.makeRuntime<never, Uint8Array, UpstreamError>()
+
+    /**
+     * `query` in plain code while the connection is open; undefined when it is not (the caller then uses
+     * `query`, which connects). A connection closed under the query is retried once, as `query` does,
+     * on a new connection in a fiber.
+     */
+    const tryExchange = (msg: Uint8Array, done: (result: Uint8Array | UpstreamError) => void) => {
+      const conn = cell.peek()
+      const questionEnd = conn === undefined || msg.length > MAX_MESSAGE ? -1 : questionEndOf(msg)
+      if (conn === undefined || questionEnd < 0) return undefined
+      let retry: Fiber.RuntimeFiber<Uint8Array, UpstreamError> | undefined
+      const cancel = send(conn, msg, questionEnd, (result) => {
+        if (!(result instanceof UpstreamError) || !retryable(result)) return done(result)
+        retry = runFork(Effect.flatMap(cell.get, (fresh) => exchange(fresh, msg, questionEnd)))
+        retry.addObserver((exit) => {
+          if (Exit.isSuccess(exit)) return done(exit.value)
+          const failure = Cause.failureOption(exit.cause)
+          // interrupted: cancelled by the caller, who expects nothing more
+          if (Option.isSome(failure)) done(failure.value)
+        })
+      })
+      return () => {
+        cancel()
+        if (retry !== undefined) retry.unsafeInterruptAsFork(FiberId.none)
+      }
+    }
+
+    return { query, tryExchange }
   })
 
 // ---------------------------------------------------------------------------------------------------------
