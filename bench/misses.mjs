@@ -5,6 +5,7 @@
 //
 //   node bench/misses.mjs          (after `npm run build`; `npm run bench` runs it)
 //   MISS_NAMES=2000 MISS_ROUNDS=3 node bench/misses.mjs
+//   MISS_UPSTREAM=tcp node bench/misses.mjs   (both servers ask the stub over TCP; default udp)
 import { mkdtemp, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -21,9 +22,11 @@ const { medianOf, parseDnsperf } = await import("./lib/measure.mjs")
 
 const NAMES = Number(process.env["MISS_NAMES"] ?? "2000")
 const ROUNDS = Number(process.env["MISS_ROUNDS"] ?? "3")
+const VIA = process.env["MISS_UPSTREAM"] ?? "udp"
 if (!(NAMES > 0) || !Number.isInteger(ROUNDS) || ROUNDS < 1) {
   throw new Error("MISS_NAMES must be a positive number, MISS_ROUNDS a positive integer")
 }
+if (VIA !== "udp" && VIA !== "tcp") throw new Error(`MISS_UPSTREAM must be udp or tcp, not ${VIA}`)
 const log = (...args) => console.log("[misses]", ...args)
 
 if (Tools.dnsperf.path === undefined) {
@@ -34,14 +37,14 @@ const dir = await mkdtemp(join(tmpdir(), "vigil-misses-"))
 const files = await writeCerts(await mintCerts(), dir)
 const upstream = await startMiniUpstream({})
 const ours = await startServer({
-  upstream: upstream.url,
+  upstream: `${VIA}://127.0.0.1:${upstream.port}`,
   tls: { certPath: files.certPath, keyPath: files.keyPath },
   env: { NODE_OPTIONS: startNodeOptions() }
 })
 const servers = [{ name: "vigil-dns", port: ours.ports.dot }]
 let reference
 if (Tools.dnsdist.path !== undefined) {
-  reference = await startDnsdist(dir, files, upstream.port)
+  reference = await startDnsdist(dir, files, upstream.port, [], { tcpOnly: VIA === "tcp" })
   servers.push({ name: "dnsdist", port: reference.ports.dot })
 } else log(`dnsdist is missing (install Debian package ${Tools.dnsdist.debianPackage}): our server only`)
 
@@ -87,7 +90,9 @@ try {
     }
   }
   console.log("")
-  console.log(`DoT cache misses: ${NAMES} new names per round, dnsperf -c 10 -q 100; medians of ${ROUNDS} rounds`)
+  console.log(
+    `DoT cache misses: ${NAMES} new names per round, upstream over ${VIA}, dnsperf -c 10 -q 100; medians of ${ROUNDS} rounds`
+  )
   console.log("server      q/s      p50 ms  p99 ms  answered  p99 per round")
   for (const s of servers) {
     const m = medianOf(runs.get(s.name))

@@ -37,9 +37,10 @@ export const waitForPort = async (port, timeoutMs, child) => {
 
 /**
  * Starts dnsdist (DoT and DoH on free ports, a packet cache, `upstreamPort` as its backend) with the
- * certificate `files`; `extraConfig` lines are appended to its configuration. Resolves once it listens.
+ * certificate `files`; `extraConfig` lines are appended to its configuration; `backend.tcpOnly` asks the
+ * backend over TCP only. Resolves once it listens.
  */
-export const startDnsdist = async (dir, files, upstreamPort, extraConfig = []) => {
+export const startDnsdist = async (dir, files, upstreamPort, extraConfig = [], backend = { tcpOnly: false }) => {
   const [plain, dot, doh] = await freePorts(3)
   const conf = join(dir, "dnsdist.conf")
   await writeFile(
@@ -50,7 +51,7 @@ export const startDnsdist = async (dir, files, upstreamPort, extraConfig = []) =
       `setLocal('127.0.0.1:${plain}')`,
       `addTLSLocal('127.0.0.1:${dot}', '${files.certPath}', '${files.keyPath}', { provider='openssl' })`,
       `addDOHLocal('127.0.0.1:${doh}', '${files.certPath}', '${files.keyPath}', '/dns-query')`,
-      `newServer({ address='127.0.0.1:${upstreamPort}' })`,
+      `newServer({ address='127.0.0.1:${upstreamPort}'${backend.tcpOnly ? ", tcpOnly=true" : ""} })`,
       "getPool(''):setCache(newPacketCache(30000))",
       ...extraConfig,
       ""
