@@ -16,6 +16,10 @@
 // against our server with WORKERS=1 and WORKERS=2 (the runs above use one process). Without dnsdist only
 // our server is measured. Only in-run ratios mean
 // anything: absolute numbers drift between runs (PERFORMANCE.md).
+//
+// DoT and HTTP/1.1 also run against a bare Node TLS server (bench/lib/bare-node.mjs: answers at once,
+// no code of ours): rows "bare Node", the floor that Node itself sets on this machine (BENCH_FLOOR=0
+// skips it).
 import * as dnsPacket from "@dnsquery/dns-packet"
 import { existsSync } from "node:fs"
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises"
@@ -30,6 +34,7 @@ const { mintCerts, writeCerts } = await import("../test/fixtures/Certs.ts")
 const { startMiniUpstream } = await import("../test/fixtures/MiniUpstream.ts")
 const { DIST_MAIN, startServer } = await import("../test/fixtures/ServerProcess.ts")
 const { run, Tools } = await import("../test/fixtures/Tools.ts")
+const { startBareNode } = await import("./lib/bare-node.mjs")
 const { startDnsdist } = await import("./lib/dnsdist.mjs")
 const { startNodeOptions } = await import("./lib/start-flags.mjs")
 const { medianOf, parseDnsperf, percentile } = await import("./lib/measure.mjs")
@@ -151,6 +156,7 @@ const main = async () => {
   log(`stub upstream on 127.0.0.1:${upstream.port} answering ${names.length} names`)
   let ours
   let reference
+  let bare
   const results = []
   try {
     ours = await startServer({
@@ -168,8 +174,14 @@ const main = async () => {
       reference = await startDnsdist(dir, files, upstream.port)
       log(`dnsdist: DoT ${reference.ports.dot}, DoH ${reference.ports.doh}`)
     }
+    if (process.env["BENCH_FLOOR"] !== "0") {
+      bare = await startBareNode(files)
+      log(`bare Node: DoT ${bare.ports.dot}, DoH (HTTP/1.1) ${bare.ports.doh}`)
+    }
     const servers = [{ name: "vigil-dns", ports: ours.ports }]
     if (reference !== undefined) servers.push({ name: "dnsdist", ports: reference.ports })
+    // the floor: only for the transports it serves (DoT, HTTP/1.1)
+    if (bare !== undefined) servers.push({ name: "bare Node", ports: bare.ports, floor: true })
 
     const queryFile = join(dir, "queries.txt")
     await writeFile(queryFile, names.map((n) => `${n} A\n`).join(""))
@@ -210,7 +222,9 @@ const main = async () => {
     const logDir = join(dir, "logs")
     await mkdir(logDir, { recursive: true })
     const plan = []
-    if (Tools.dnsperf.path !== undefined) plan.push({ transport: "DoT", client: `dnsperf -m dot -c ${CLIENTS} -q 100` })
+    if (Tools.dnsperf.path !== undefined) {
+      plan.push({ transport: "DoT", client: `dnsperf -m dot -c ${CLIENTS} -q 100`, floor: true })
+    }
     if (Tools.h2load.path !== undefined) {
       plan.push({ transport: "DoH GET HTTP/2", client: `h2load -c ${CLIENTS} -m 10`, h1: false })
       plan.push({
@@ -219,7 +233,7 @@ const main = async () => {
         h1: false,
         post: true
       })
-      plan.push({ transport: "DoH GET HTTP/1.1", client: `h2load --h1 -c ${CLIENTS}`, h1: true })
+      plan.push({ transport: "DoH GET HTTP/1.1", client: `h2load --h1 -c ${CLIENTS}`, h1: true, floor: true })
     }
     // BENCH_ONLY=<text>: only the runs whose transport contains it (e.g. BENCH_ONLY=HTTP/1.1)
     const only = process.env["BENCH_ONLY"]
@@ -236,23 +250,24 @@ const main = async () => {
           rate
         )
     /** ROUNDS runs per server, alternating who goes first (neither always runs on a machine the other warmed) */
+    const serversOf = (step) => servers.filter((s) => s.floor !== true || step.floor === true)
     const rounds = async (step, rate) => {
-      const runs = new Map(servers.map((s) => [s.name, []]))
+      const runs = new Map(serversOf(step).map((s) => [s.name, []]))
       for (let round = 0; round < ROUNDS; round++) {
-        for (const s of round % 2 === 0 ? servers : [...servers].reverse()) {
+        for (const s of round % 2 === 0 ? serversOf(step) : [...serversOf(step)].reverse()) {
           const at = rate === undefined ? "" : ` at ${rate} q/s`
           log(`${step.transport} → ${s.name}${at} (round ${round + 1}/${ROUNDS}, ${SECONDS} s) …`)
           runs.get(s.name).push(await measure(step, s, SECONDS, rate))
           await sleep(500)
         }
       }
-      return servers.map((s) => ({ server: s.name, ...medianOf(runs.get(s.name)) }))
+      return serversOf(step).map((s) => ({ server: s.name, ...medianOf(runs.get(s.name)) }))
     }
     for (const step of plan.filter((p) => only === undefined || p.transport.includes(only))) {
       // a first, unmeasured run per server: the first seconds of load on a fresh process (JIT tiers, its first
       // collections) are not what it serves at afterwards
       if (WARMUP > 0) {
-        for (const s of servers) {
+        for (const s of serversOf(step)) {
           log(`${step.transport} → ${s.name} (warm-up, ${WARMUP} s) …`)
           await measure(step, s, WARMUP, undefined)
         }
@@ -320,6 +335,7 @@ const main = async () => {
     const code = ours === undefined ? undefined : await ours.stop("SIGTERM", 20_000)
     if (ours !== undefined) log(`vigil-dns exited with ${code} after SIGTERM`)
     await reference?.stop()
+    await bare?.stop()
     await upstream.close()
     await rm(dir, { recursive: true, force: true })
   }
