@@ -162,7 +162,7 @@ describe("Upstream transports", () => {
       expect(upstream.tryExchange!(new Uint8Array(5), () => {})).toBeUndefined()
     }))
 
-  for (const transport of ["tcp", "tls"] as const) {
+  for (const transport of ["tcp", "tls", "https"] as const) {
     it.scopedLive(
       `${transport} plain-code exchange: only once connected; answers; retried once on a new connection when ` +
         "the connection closes under it; cancel",
@@ -172,7 +172,14 @@ describe("Upstream transports", () => {
           stub.set("slow.test", "A", [a("slow.test", "192.0.2.7", 60)])
           stub.behave("slow.test", { delayMs: 300 })
           const upstream = yield* makeTransport(spec(urlOf(stub, transport)), { ca })
-          const made = () => stub.counts()[transport === "tcp" ? "tcpConnections" : "tlsConnections"]
+          const made = () =>
+            stub.counts()[
+              transport === "tcp"
+                ? "tcpConnections"
+                : transport === "tls"
+                ? "tlsConnections"
+                : "httpsSessions"
+            ]
           // not connected yet: the caller must use `query` (which connects)
           expect(yield* plainExchange(upstream, query("example.test", "A"))).toEqual({ started: false })
           expect(addressesOf(yield* upstream.query(query("example.test", "A")))).toEqual(["192.0.2.1"])
@@ -184,7 +191,7 @@ describe("Upstream transports", () => {
           // the upstream closes the connection while the answer is pending: asked once more on a new one
           const slow = yield* Effect.fork(plainExchange(upstream, query("slow.test", "A")))
           yield* eventually(() => stub.queries().filter((q) => q.name === "slow.test").length === 1)
-          stub.closeConnections()
+          stub.closeConnections({ abrupt: true })
           const retried = yield* Fiber.join(slow)
           expect(addressesOf(retried.result as Uint8Array)).toEqual(["192.0.2.7"])
           expect(stub.queries().filter((q) => q.name === "slow.test")).toHaveLength(2)
@@ -307,6 +314,21 @@ describe("Upstream transports", () => {
           ? counts.tlsConnections
           : counts.httpsSessions
         expect(made).toBe(2)
+      }))
+  }
+
+  for (const transport of ["tcp", "tls", "https"] as const) {
+    it.scopedLive(`${transport}: a connection torn down under a pending query: asked once more on a new one`, () =>
+      Effect.gen(function*() {
+        const { ca, stub } = yield* stubWith()
+        stub.set("slow.test", "A", [a("slow.test", "192.0.2.7", 60)])
+        stub.behave("slow.test", { delayMs: 300 })
+        const upstream = yield* makeTransport(spec(urlOf(stub, transport)), { ca })
+        const pending = yield* Effect.fork(upstream.query(query("slow.test", "A")))
+        yield* eventually(() => stub.queries().filter((q) => q.name === "slow.test").length === 1)
+        stub.closeConnections({ abrupt: true })
+        expect(addressesOf(yield* Fiber.join(pending))).toEqual(["192.0.2.7"])
+        expect(stub.queries().filter((q) => q.name === "slow.test")).toHaveLength(2)
       }))
   }
 

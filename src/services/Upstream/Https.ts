@@ -4,7 +4,7 @@
  * with message ID 0 (RFC 8484 §4.1), whose answer must come with status 200, the same content type, at
  * most 65535 bytes, ID 0 and the question that was asked.
  */
-import { Effect, type Scope } from "effect"
+import { Effect, FiberSet, type Scope } from "effect"
 import * as http2 from "node:http2"
 import { MAX_MESSAGE } from "../QueryHandler/Wire.js"
 import { UpstreamError, type UpstreamShape } from "../Upstream.js"
@@ -83,77 +83,96 @@ export const make = (spec: HttpsSpec, options: HttpsOptions = {}): Effect.Effect
       connectTimeoutMs: options.connectTimeoutMs ?? Tcp.defaultConnectTimeoutMs
     })
 
-    const fail = (reason: UpstreamError["reason"], detail: string) =>
-      Effect.fail(new UpstreamError({ upstream, reason, detail }))
+    const error = (reason: UpstreamError["reason"], detail: string) => new UpstreamError({ upstream, reason, detail })
+
+    /** POSTs `sent` on session `s`; `done` gets the answer or the error once. Returns the cancel. */
+    const send = (
+      s: Session,
+      sent: Uint8Array,
+      questionEnd: number,
+      done: (result: Uint8Array | UpstreamError) => void
+    ): () => void => {
+      let stream: http2.ClientHttp2Stream
+      try {
+        stream = s.session.request({
+          ":method": "POST",
+          ":path": path,
+          "content-type": "application/dns-message",
+          "accept": "application/dns-message",
+          "content-length": sent.length
+        })
+      } catch (e) {
+        s.usable = false
+        done(error("Closed", detailOf(e)))
+        return () => {}
+      }
+      let over = false
+      const finish = (result: Uint8Array | UpstreamError) => {
+        if (over) return
+        over = true
+        done(result)
+      }
+      const cancel = () => {
+        if (!stream.closed) stream.close(http2.constants.NGHTTP2_CANCEL)
+      }
+      const chunks: Array<Buffer> = []
+      let size = 0
+      let responded = false
+      stream.on("response", (headers) => {
+        responded = true
+        const status = headers[":status"]
+        if (status !== 200) {
+          finish(error("Http", `status ${status}`))
+          return cancel()
+        }
+        const type = mediaType(headers["content-type"])
+        if (type !== "application/dns-message") {
+          finish(error("Http", `content-type ${type === "" ? "missing" : type}`))
+          return cancel()
+        }
+        const length = Number(headers["content-length"] ?? 0)
+        if (length > MAX_MESSAGE) {
+          finish(error("TooLarge", `content-length ${length}`))
+          return cancel()
+        }
+      })
+      stream.on("data", (chunk: Buffer) => {
+        if (over) return
+        size += chunk.length
+        if (size > MAX_MESSAGE) {
+          finish(error("TooLarge", `body over ${MAX_MESSAGE} bytes`))
+          return cancel()
+        }
+        chunks.push(chunk)
+      })
+      stream.on("end", () => {
+        // a session torn down under the stream ends it without a response: closed, worth one more try
+        if (!responded) return finish(error("Closed", "stream ended without a response"))
+        const body = new Uint8Array(Buffer.concat(chunks, size))
+        finish(
+          Tcp.isAnswerTo(body, sent, questionEnd)
+            ? body
+            : error("BadAnswer", "not an answer to the query (message ID or question)")
+        )
+      })
+      stream.on("error", (e) => finish(error("Closed", detailOf(e))))
+      stream.on("close", () => finish(error("Closed", "stream closed without an answer")))
+      stream.end(sent)
+      return () => {
+        over = true
+        cancel()
+      }
+    }
 
     const exchange = (s: Session, sent: Uint8Array, questionEnd: number) =>
       Effect.async<Uint8Array, UpstreamError>((resume) => {
-        let stream: http2.ClientHttp2Stream
-        try {
-          stream = s.session.request({
-            ":method": "POST",
-            ":path": path,
-            "content-type": "application/dns-message",
-            "accept": "application/dns-message",
-            "content-length": sent.length
-          })
-        } catch (e) {
-          s.usable = false
-          resume(fail("Closed", detailOf(e)))
-          return
-        }
-        let done = false
-        const finish = (effect: Effect.Effect<Uint8Array, UpstreamError>) => {
-          if (done) return
-          done = true
-          resume(effect)
-        }
-        const cancel = () => {
-          if (!stream.closed) stream.close(http2.constants.NGHTTP2_CANCEL)
-        }
-        const chunks: Array<Buffer> = []
-        let size = 0
-        stream.on("response", (headers) => {
-          const status = headers[":status"]
-          if (status !== 200) {
-            finish(fail("Http", `status ${status}`))
-            return cancel()
-          }
-          const type = mediaType(headers["content-type"])
-          if (type !== "application/dns-message") {
-            finish(fail("Http", `content-type ${type === "" ? "missing" : type}`))
-            return cancel()
-          }
-          const length = Number(headers["content-length"] ?? 0)
-          if (length > MAX_MESSAGE) {
-            finish(fail("TooLarge", `content-length ${length}`))
-            return cancel()
-          }
-        })
-        stream.on("data", (chunk: Buffer) => {
-          if (done) return
-          size += chunk.length
-          if (size > MAX_MESSAGE) {
-            finish(fail("TooLarge", `body over ${MAX_MESSAGE} bytes`))
-            return cancel()
-          }
-          chunks.push(chunk)
-        })
-        stream.on("end", () => {
-          const body = new Uint8Array(Buffer.concat(chunks, size))
-          finish(
-            Tcp.isAnswerTo(body, sent, questionEnd)
-              ? Effect.succeed(body)
-              : fail("BadAnswer", "not an answer to the query (message ID or question)")
-          )
-        })
-        stream.on("error", (e) => finish(fail("Closed", detailOf(e))))
-        stream.on("close", () => finish(fail("Closed", "stream closed without an answer")))
-        stream.end(sent)
-        return Effect.sync(() => {
-          done = true
-          cancel()
-        })
+        const cancel = send(
+          s,
+          sent,
+          questionEnd,
+          (result) => resume(result instanceof UpstreamError ? Effect.fail(result) : Effect.succeed(result))
+        )
+        return Effect.sync(cancel)
       })
 
     const query = Effect.fnUntraced(function*(msg: Uint8Array) {
@@ -162,12 +181,26 @@ export const make = (spec: HttpsSpec, options: HttpsOptions = {}): Effect.Effect
       const sent = Tcp.withId(msg, 0)
       const attempt = Effect.flatMap(cell.get, (s) => exchange(s, sent, questionEnd))
       // a session that went away as we sent (GOAWAY, idle close): one more try on a fresh session
-      return yield* Effect.catchIf(
-        attempt,
-        (e) => e.reason === "Closed" && e.detail !== Tcp.TRANSPORT_CLOSED,
-        () => attempt
-      )
+      return yield* Effect.catchIf(attempt, Tcp.retryable, () => attempt)
     })
 
-    return { query }
+    // the one more try of a plain-code exchange whose session went away runs in a fiber of this scope
+    const runFork: Tcp.RunFork = yield* FiberSet.makeRuntime<never, Uint8Array, UpstreamError>()
+
+    /** `query` in plain code while the session is open; undefined when it is not (then `query` connects) */
+    const tryExchange = (msg: Uint8Array, done: (result: Uint8Array | UpstreamError) => void) => {
+      const s = cell.peek()
+      const questionEnd = s === undefined ? -1 : Tcp.questionEndOf(msg)
+      if (s === undefined || questionEnd < 0) return undefined
+      const sent = Tcp.withId(msg, 0)
+      const again = Effect.flatMap(cell.get, (fresh) => exchange(fresh, sent, questionEnd))
+      return Tcp.withFallback(
+        runFork,
+        (result) => send(s, sent, questionEnd, result),
+        (r) => (Tcp.retryable(r) ? again : undefined),
+        done
+      )
+    }
+
+    return { query, tryExchange }
   })

@@ -181,6 +181,45 @@ export const connectionCell = <C>(options: {
     return { get, peek }
   })
 
+/** How a transport runs an Effect of its own scope from plain code (`FiberSet.makeRuntime`). */
+export type RunFork = (
+  effect: Effect.Effect<Uint8Array, UpstreamError>
+) => Fiber.RuntimeFiber<Uint8Array, UpstreamError>
+
+/**
+ * The plain-code exchange of a transport (`UpstreamShape.tryExchange`), once `start` has sent the query:
+ * `done` gets its result, unless `fallback` gives an Effect for it (a truncated UDP answer: TCP; a
+ * connection closed under the query: one more try on a new one), which then runs in a fiber and whose
+ * result `done` gets instead. Returns the cancel of both; once cancelled, `done` is not called.
+ */
+export const withFallback = (
+  runFork: RunFork,
+  start: (result: (r: Uint8Array | UpstreamError) => void) => () => void,
+  fallback: (r: Uint8Array | UpstreamError) => Effect.Effect<Uint8Array, UpstreamError> | undefined,
+  done: (r: Uint8Array | UpstreamError) => void
+): () => void => {
+  let retry: Fiber.RuntimeFiber<Uint8Array, UpstreamError> | undefined
+  const cancel = start((r) => {
+    const again = fallback(r)
+    if (again === undefined) return done(r)
+    retry = runFork(again)
+    retry.addObserver((exit) => {
+      if (Exit.isSuccess(exit)) return done(exit.value)
+      const failure = Cause.failureOption(exit.cause)
+      // interrupted: cancelled by the caller, who expects nothing more
+      if (Option.isSome(failure)) done(failure.value)
+    })
+  })
+  return () => {
+    cancel()
+    if (retry !== undefined) retry.unsafeInterruptAsFork(FiberId.none)
+  }
+}
+
+/** A connection closed under a query it had taken (not the transport's own close): worth one more try. */
+export const retryable = (r: Uint8Array | UpstreamError): boolean =>
+  r instanceof UpstreamError && r.reason === "Closed" && r.detail !== TRANSPORT_CLOSED
+
 // ---------------------------------------------------------------------------------------------------------
 // Pipelined exchange over a byte stream (TCP here, TLS in Tls.ts)
 
@@ -362,10 +401,6 @@ export const makeStream = (options: {
         return Effect.sync(cancel)
       })
 
-    /** a connection closed under a query it had taken (not the transport's own close): worth one more try */
-    const retryable = (e: UpstreamError) =>
-      e.reason === "Closed" && e.detail !== TRANSPORT_CLOSED
-
     const query = Effect.fnUntraced(function*(msg: Uint8Array) {
       const questionEnd = questionEndOf(msg)
       if (questionEnd < 0) {
@@ -382,7 +417,7 @@ export const makeStream = (options: {
     })
 
     // the one more try of a plain-code exchange whose connection closed runs in a fiber of this scope
-    const runFork = yield* FiberSet.makeRuntime<never, Uint8Array, UpstreamError>()
+    const runFork: RunFork = yield* FiberSet.makeRuntime<never, Uint8Array, UpstreamError>()
 
     /**
      * `query` in plain code while the connection is open; undefined when it is not (the caller then uses
@@ -392,22 +427,17 @@ export const makeStream = (options: {
     const tryExchange = (msg: Uint8Array, done: (result: Uint8Array | UpstreamError) => void) => {
       const conn = cell.peek()
       const questionEnd = conn === undefined || msg.length > MAX_MESSAGE ? -1 : questionEndOf(msg)
-      if (conn === undefined || questionEnd < 0) return undefined
-      let retry: Fiber.RuntimeFiber<Uint8Array, UpstreamError> | undefined
-      const cancel = send(conn, msg, questionEnd, (result) => {
-        if (!(result instanceof UpstreamError) || !retryable(result)) return done(result)
-        retry = runFork(Effect.flatMap(cell.get, (fresh) => exchange(fresh, msg, questionEnd)))
-        retry.addObserver((exit) => {
-          if (Exit.isSuccess(exit)) return done(exit.value)
-          const failure = Cause.failureOption(exit.cause)
-          // interrupted: cancelled by the caller, who expects nothing more
-          if (Option.isSome(failure)) done(failure.value)
-        })
-      })
-      return () => {
-        cancel()
-        if (retry !== undefined) retry.unsafeInterruptAsFork(FiberId.none)
+      if (conn === undefined || questionEnd < 0) {
+        return undefined
       }
+      const again = Effect.flatMap(cell.get, (fresh) =>
+        exchange(fresh, msg, questionEnd))
+      return withFallback(
+        runFork,
+        (result) => send(conn, msg, questionEnd, result),
+        (r) => (retryable(r) ? again : undefined),
+        done
+      )
     }
 
     return { query, tryExchange }

@@ -4,7 +4,7 @@
  * only from the upstream's address and port with the right ID and question (anything else is ignored,
  * as a spoofing attempt would be). A truncated answer is asked again over TCP to the same host and port.
  */
-import { Cause, Effect, Exit, type Fiber, FiberId, FiberSet, Option, type Scope } from "effect"
+import { Effect, FiberSet, type Scope } from "effect"
 import * as dgram from "node:dgram"
 import * as net from "node:net"
 import { HEADER_LEN } from "../QueryHandler/Wire.js"
@@ -150,7 +150,7 @@ export const make = (
       })
 
     // a truncated answer of the plain-code exchange is asked again over TCP, in a fiber of this scope
-    const runFork = yield* FiberSet.makeRuntime<never, Uint8Array, UpstreamError>()
+    const runFork: Tcp.RunFork = yield* FiberSet.makeRuntime<never, Uint8Array, UpstreamError>()
 
     const query = Effect.fnUntraced(function*(msg: Uint8Array) {
       const questionEnd = Tcp.questionEndOf(msg)
@@ -174,29 +174,13 @@ export const make = (
       if (conn === undefined || questionEnd < 0) {
         return undefined
       }
-      let retry: Fiber.RuntimeFiber<Uint8Array, UpstreamError> | undefined
-      const cancel = send(conn, msg, questionEnd, (result) => {
-        if (result instanceof UpstreamError || !Tcp.isTruncated(result)) {
-          return done(result)
-        }
-        retry = runFork(tcp.query(msg))
-        retry.addObserver((exit) => {
-          if (Exit.isSuccess(exit)) {
-            return done(exit.value)
-          }
-          const failure = Cause.failureOption(exit.cause)
-          // interrupted: cancelled by the caller, who expects nothing more
-          if (Option.isSome(failure)) {
-            done(failure.value)
-          }
-        })
-      })
-      return () => {
-        cancel()
-        if (retry !== undefined) {
-          retry.unsafeInterruptAsFork(FiberId.none)
-        }
-      }
+      return Tcp.withFallback(
+        runFork,
+        (result) =>
+          send(conn, msg, questionEnd, result),
+        (r) => (r instanceof UpstreamError || !Tcp.isTruncated(r) ? undefined : tcp.query(msg)),
+        done
+      )
     }
 
     return { query, tryExchange, prepare: Effect.ignore(cell.get) }
