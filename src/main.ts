@@ -1,5 +1,5 @@
 import "reflect-metadata"
-import { NodeRuntime } from "@effect/platform-node"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Console, Effect } from "effect"
 import { AppMain } from "./layers/App.js"
 import { tuneHeap } from "./programs/HeapTuning.js"

@@ -1,4 +1,4 @@
-import { NodeHttpClient } from "@effect/platform-node"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { Clock, Data, Deferred, Duration, Effect, FiberId, FiberSet, Option, Redacted, Stream } from "effect"
 import cluster, { type Worker } from "node:cluster"
 import { randomBytes } from "node:crypto"

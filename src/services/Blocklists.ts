@@ -1,5 +1,5 @@
-import { HttpClient } from "@effect/platform"
-import { NodeHttpClient } from "@effect/platform-node"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as HttpClient from "@effect/platform/HttpClient"
 import { Clock, Duration, Effect, Option, Stream } from "effect"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"

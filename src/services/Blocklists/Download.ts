@@ -1,4 +1,4 @@
-import { HttpClient } from "@effect/platform"
+import * as HttpClient from "@effect/platform/HttpClient"
 import { Data, Duration, Effect } from "effect"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"

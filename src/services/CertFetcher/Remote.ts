@@ -6,9 +6,11 @@
  * Every failure is a `CertError` (`Http`, `Timeout`, `Parse`, `Decrypt`, `KeyMismatch`) whose detail never
  * holds key material, `KDF_SVC` or the response body.
  */
-import { HttpClient, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
-import { NodeHttpClient } from "@effect/platform-node"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as HttpClient from "@effect/platform/HttpClient"
 import type { HttpClientError } from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { Clock, Duration, Effect, Either, type Layer, Option, Redacted, Stream } from "effect"
 import type { CertFetcherShape } from "../CertFetcher.js"
 import {
