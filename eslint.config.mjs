@@ -33,7 +33,10 @@ export default tseslint.config(
       "no-restricted-imports": ["error", {
         paths: [
           { name: "@effect/platform", message: "import the module by path, e.g. @effect/platform/HttpClient" },
-          { name: "@effect/platform-node", message: "import the module by path, e.g. @effect/platform-node/NodeRuntime" }
+          {
+            name: "@effect/platform-node",
+            message: "import the module by path, e.g. @effect/platform-node/NodeRuntime"
+          }
         ]
       }]
     }
