@@ -984,12 +984,19 @@ export const makeFastH1 = (env: Env): Transport => {
       }
       connections.add(c)
       if (socket instanceof tls.TLSSocket) {
-        c.writer = makeRecordWriter(socket, env.now, () => {
-          if (c.pausedWrite && !c.writer!.needDrain()) {
-            c.pausedWrite = false
-            if (!c.pausedInFlight && !c.closed) socket.resume()
-          }
-        })
+        // `flush` joins the responses of a read itself: the writer writes them at once when it can
+        c.writer = makeRecordWriter(
+          socket,
+          env.now,
+          () => {
+            if (c.pausedWrite && !c.writer!.needDrain()) {
+              c.pausedWrite = false
+              if (!c.pausedInFlight && !c.closed) socket.resume()
+            }
+          },
+          queueMicrotask,
+          true
+        )
       }
       socket.on("data", (chunk: Buffer) => onData(c, chunk))
       socket.on("drain", () => {

@@ -234,11 +234,18 @@ export const makeFastH2 = (env: Env): Transport => {
     let inData = false
     let flushQueued = false
 
-    // TLS: records of 1149 bytes at first, 16 KiB in a burst (SPEC.md §5), sized by the writer
+    // TLS: records of 1149 bytes at first, 16 KiB in a burst (SPEC.md §5), sized by the writer; `flush`
+    // joins the frames of a read itself, so the writer writes them at once when it can
     const writer = socket instanceof tls.TLSSocket
-      ? makeRecordWriter(socket, env.now, () => {
-        if (socket.isPaused() && !dead && !writer!.needDrain()) socket.resume()
-      })
+      ? makeRecordWriter(
+        socket,
+        env.now,
+        () => {
+          if (socket.isPaused() && !dead && !writer!.needDrain()) socket.resume()
+        },
+        queueMicrotask,
+        true
+      )
       : undefined
     /** ends our side once everything written is out (`destroy`: and closes the socket then) */
     const endSocket = (destroy: boolean) => {

@@ -12,7 +12,9 @@ export const QUEUE_HIGH_WATER = 16_384
  * goes at once and Node joins what it buffers (16 KiB records).
  *
  * `defer` is when queued data goes to the socket: by default once the current callback is done (a
- * microtask), which suits DoH, where one read holds whole requests. A DoT connection passes
+ * microtask), which suits DoH, where one read holds whole requests. `immediate` (DoH, whose transports
+ * join the responses of a read before writing): data that finds nothing queued and nothing being
+ * written, and fits one record of the current size, goes to the socket at once, as `pump` would write it. A DoT connection passes
  * `afterThisTurn`: a DoT client's pipelined queries come one TLS record each, and Node hands every
  * record over as its own `data` event, so a microtask would write the first answer alone and the others
  * only after that write completed (two `SSL_write`s and two send calls per read). Written at the end of
@@ -22,7 +24,8 @@ export const makeRecordWriter = (
   socket: net.Socket,
   now: () => number,
   drained: () => void,
-  defer: (pump: () => void) => void = queueMicrotask
+  defer: (pump: () => void) => void = queueMicrotask,
+  immediate = false
 ) => {
   const sizer = makeRecordSizer()
   let queue: Array<Buffer> = []
@@ -100,6 +103,16 @@ export const makeRecordWriter = (
 
   return {
     write: (data: Buffer) => {
+      // immediate: with nothing queued and nothing being written, data that fits one record of the
+      // current size goes now, as `pump` would write it (the caller has joined what it had)
+      if (immediate && !writing && !scheduled && queued === 0 && socket.writableLength === 0 && !socket.destroyed) {
+        const t = now()
+        if (data.length <= sizer.peek(t)) {
+          sizer.next(t, data.length)
+          socket.write(data)
+          return
+        }
+      }
       queue.push(data)
       queued += data.length
       if (!writing && !scheduled) {
