@@ -139,6 +139,7 @@ const main = async () => {
   const { DIST_MAIN, startServer } = await import("../test/fixtures/ServerProcess.ts")
   const { Tools } = await import("../test/fixtures/Tools.ts")
   const { startDnsdist } = await import("./lib/dnsdist.mjs")
+  const { manyConnectionsEnv } = await import("./lib/start-flags.mjs")
 
   const names = 200
   const soft = Number((await import("node:child_process")).execSync("ulimit -n", { shell: "/bin/bash" }).toString())
@@ -229,13 +230,8 @@ const main = async () => {
       upstream: upstream.url,
       tls: { certPath: files.certPath, keyPath: files.keyPath },
       entry: process.env["VIGIL_SERVER_ENTRY"] ?? DIST_MAIN,
-      env: {
-        MAXCONNS: String(CONNS + 1000),
-        MINCONNS: String(CONNS + 1000),
-        TCP_BACKLOG: "4096",
-        // connections idle between queries for up to BENCH_CONN_INTERVAL, and while the others connect
-        WORKER_TIMEOUT: String(Math.max(120_000, INTERVAL * 4000))
-      }
+      // connections idle between queries for up to BENCH_CONN_INTERVAL, and while the others connect
+      env: manyConnectionsEnv(CONNS, INTERVAL * 4000)
     })
     results.push(await load(ours.pid, ours.ports.dot, "vigil-dns run 1"))
     results.push(await load(ours.pid, ours.ports.dot, "vigil-dns run 2"))

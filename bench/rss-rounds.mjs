@@ -18,7 +18,7 @@ register()
 const { mintCerts, writeCerts } = await import("../test/fixtures/Certs.ts")
 const { startMiniUpstream } = await import("../test/fixtures/MiniUpstream.ts")
 const { DIST_MAIN, startServer } = await import("../test/fixtures/ServerProcess.ts")
-const { startNodeOptions } = await import("./lib/start-flags.mjs")
+const { manyConnectionsEnv, startNodeOptions } = await import("./lib/start-flags.mjs")
 
 const CONNS = Number(process.env["RSS_CONNS"] ?? "5000")
 const ROUNDS = Number(process.env["RSS_ROUNDS"] ?? "7")
@@ -37,13 +37,7 @@ const server = await startServer({
   upstream: upstream.url,
   tls: { certPath: files.certPath, keyPath: files.keyPath },
   entry: process.env["VIGIL_SERVER_ENTRY"] ?? DIST_MAIN,
-  env: {
-    MAXCONNS: String(CONNS + 1000),
-    MINCONNS: String(CONNS + 1000),
-    TCP_BACKLOG: "4096",
-    WORKER_TIMEOUT: "120000",
-    NODE_OPTIONS: `${startNodeOptions()} --expose-gc --import=${preload}`
-  }
+  env: { ...manyConnectionsEnv(CONNS), NODE_OPTIONS: `${startNodeOptions()} --expose-gc --import=${preload}` }
 })
 const rssOf = () => Number(readFileSync(`/proc/${server.pid}/statm`, "utf8").split(" ")[1]) * 4096
 

@@ -13,3 +13,14 @@ export const startNodeOptions = () => {
   if (m === null) throw new Error(`package.json "start" is not "node [flags] dist/main.js": ${start}`)
   return m[1]
 }
+
+/**
+ * Server settings for holding `conns` connections at once (bench/connections.mjs, bench/rss-rounds.mjs):
+ * a connection limit above them, a deep listen backlog, and an idle timeout of at least `idleMs`.
+ */
+export const manyConnectionsEnv = (conns, idleMs = 120_000) => ({
+  MAXCONNS: String(conns + 1000),
+  MINCONNS: String(conns + 1000),
+  TCP_BACKLOG: "4096",
+  WORKER_TIMEOUT: String(Math.max(120_000, idleMs))
+})

@@ -165,15 +165,7 @@ export const make = (spec: HttpsSpec, options: HttpsOptions = {}): Effect.Effect
     }
 
     const exchange = (s: Session, sent: Uint8Array, questionEnd: number) =>
-      Effect.async<Uint8Array, UpstreamError>((resume) => {
-        const cancel = send(
-          s,
-          sent,
-          questionEnd,
-          (result) => resume(result instanceof UpstreamError ? Effect.fail(result) : Effect.succeed(result))
-        )
-        return Effect.sync(cancel)
-      })
+      Tcp.asEffect((done) => send(s, sent, questionEnd, done))
 
     const query = Effect.fnUntraced(function*(msg: Uint8Array) {
       const questionEnd = Tcp.questionEndOf(msg)

@@ -216,6 +216,15 @@ export const withFallback = (
   }
 }
 
+/** A plain-code exchange (`start` calls its `done` once and returns its cancel) as an Effect: interrupting it cancels. */
+export const asEffect = (
+  start: (done: (r: Uint8Array | UpstreamError) => void) => () => void
+): Effect.Effect<Uint8Array, UpstreamError> =>
+  Effect.async<Uint8Array, UpstreamError>((resume) => {
+    const cancel = start((r) => resume(r instanceof UpstreamError ? Effect.fail(r) : Effect.succeed(r)))
+    return Effect.sync(cancel)
+  })
+
 /** A connection closed under a query it had taken (not the transport's own close): worth one more try. */
 export const retryable = (r: Uint8Array | UpstreamError): boolean =>
   r instanceof UpstreamError && r.reason === "Closed" && r.detail !== TRANSPORT_CLOSED
@@ -395,11 +404,7 @@ export const makeStream = (options: {
     }
 
     const exchange = (conn: StreamConn, msg: Uint8Array, questionEnd: number) =>
-      Effect.async<Uint8Array, UpstreamError>((resume) => {
-        const cancel = send(conn, msg, questionEnd, (result) =>
-          resume(result instanceof UpstreamError ? Effect.fail(result) : Effect.succeed(result)))
-        return Effect.sync(cancel)
-      })
+      asEffect((done) => send(conn, msg, questionEnd, done))
 
     const query = Effect.fnUntraced(function*(msg: Uint8Array) {
       const questionEnd = questionEndOf(msg)
@@ -409,11 +414,9 @@ export const makeStream = (options: {
       if (msg.length > MAX_MESSAGE) {
         return yield* new UpstreamError({ upstream, reason: "TooLarge", detail: `query of ${msg.length} bytes` })
       }
-      const attempt = Effect.flatMap(cell.get, (conn) =>
-        exchange(conn, msg, questionEnd))
+      const attempt = Effect.flatMap(cell.get, (conn) => exchange(conn, msg, questionEnd))
       // the server may have closed a reused connection just as we wrote: one more try on a fresh one
-      return yield* Effect.catchIf(attempt, retryable, () =>
-        attempt)
+      return yield* Effect.catchIf(attempt, retryable, () => attempt)
     })
 
     // the one more try of a plain-code exchange whose connection closed runs in a fiber of this scope
@@ -430,8 +433,7 @@ export const makeStream = (options: {
       if (conn === undefined || questionEnd < 0) {
         return undefined
       }
-      const again = Effect.flatMap(cell.get, (fresh) =>
-        exchange(fresh, msg, questionEnd))
+      const again = Effect.flatMap(cell.get, (fresh) => exchange(fresh, msg, questionEnd))
       return withFallback(
         runFork,
         (result) => send(conn, msg, questionEnd, result),

@@ -143,11 +143,7 @@ export const make = (
     }
 
     const exchange = (conn: UdpConn, msg: Uint8Array, questionEnd: number) =>
-      Effect.async<Uint8Array, UpstreamError>((resume) => {
-        const cancel = send(conn, msg, questionEnd, (result) =>
-          resume(result instanceof UpstreamError ? Effect.fail(result) : Effect.succeed(result)))
-        return Effect.sync(cancel)
-      })
+      Tcp.asEffect((done) => send(conn, msg, questionEnd, done))
 
     // a truncated answer of the plain-code exchange is asked again over TCP, in a fiber of this scope
     const runFork: Tcp.RunFork = yield* FiberSet.makeRuntime<never, Uint8Array, UpstreamError>()
@@ -176,8 +172,7 @@ export const make = (
       }
       return Tcp.withFallback(
         runFork,
-        (result) =>
-          send(conn, msg, questionEnd, result),
+        (result) => send(conn, msg, questionEnd, result),
         (r) => (r instanceof UpstreamError || !Tcp.isTruncated(r) ? undefined : tcp.query(msg)),
         done
       )
