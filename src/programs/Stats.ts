@@ -65,6 +65,9 @@ export interface Stats {
   /** lists, their sizes and loads, blocking counters */
   readonly blocklists: BlocklistsReading
   readonly rssBytes: number
+  /** V8's heap in use, and the memory of C++ objects bound to JS objects (buffers) */
+  readonly heapUsedBytes: number
+  readonly externalBytes: number
 }
 
 /** Reads every counter once; nothing here runs on the query path. */
@@ -118,7 +121,12 @@ export const readStats = Effect.gen(function*() {
       const r = blocklists.read()
       return { ...r, stats: { ...r.stats, blockedByList: [...r.stats.blockedByList] } }
     })(),
-    rssBytes: process.memoryUsage.rss()
+    ...memory()
   }
   return stats
 })
+
+const memory = () => {
+  const m = process.memoryUsage()
+  return { rssBytes: m.rss, heapUsedBytes: m.heapUsed, externalBytes: m.external }
+}

@@ -136,6 +136,10 @@ describe("/metrics", () => {
 
       expect(m.get("vigil_certificate_expiry_seconds")).toBeGreaterThan(20 * 86_400)
       expect(m.get("vigil_uptime_seconds")).toBeGreaterThan(0)
+      // this process's memory, as Node reports it
+      expect(m.get("process_resident_memory_bytes")).toBeGreaterThan(m.get("nodejs_heap_size_used_bytes")!)
+      expect(m.get("nodejs_heap_size_used_bytes")).toBeGreaterThan(1_000_000)
+      expect(m.get("nodejs_external_memory_bytes")).toBeGreaterThan(0)
       // every sample line is `name{labels} value` with a number
       for (const [series, value] of m) expect(Number.isFinite(value), series).toBe(true)
     }))

@@ -393,6 +393,13 @@ export const makeExposition = (upstreamLatency: Histogram) => {
   gauge("vigil_uptime_seconds", "Seconds since the server started.", [], (s) => s.uptimeSeconds, "max")
   gauge("vigil_start_time_seconds", "Start of the server, Unix time.", [], (s) => s.startedAt / 1000, "min")
   gauge("process_resident_memory_bytes", "Resident memory size in bytes.", [], (s) => s.rssBytes)
+  gauge("nodejs_heap_size_used_bytes", "JavaScript heap in use, bytes.", [], (s) => s.heapUsedBytes)
+  gauge(
+    "nodejs_external_memory_bytes",
+    "Memory of C++ objects bound to JavaScript objects (buffers), bytes.",
+    [],
+    (s) => s.externalBytes
+  )
 
   // one reading at a time: `current` is what every collect callback of a render reads
   let queue: Promise<unknown> = Promise.resolve()
