@@ -10,7 +10,7 @@ import {
   EDE_FILTERED,
   PASS
 } from "./Blocklists.js"
-import { makeDeadlines } from "./QueryHandler/Deadlines.js"
+import { type Deadline, makeDeadlines } from "./QueryHandler/Deadlines.js"
 import { frame } from "./QueryHandler/Framing.js"
 import {
   errorAnswer,
@@ -144,8 +144,10 @@ export class QueryHandler extends Effect.Service<QueryHandler>()("vigil/QueryHan
       // plain code when the transport can (UDP with its socket open): no fiber per lookup
       if (upstream.tryExchange !== undefined) {
         let over = false
+        let deadline: Deadline | undefined
         const end = (answer: Uint8Array | null) => {
           over = true
+          if (deadline !== undefined) deadlines.release(deadline)
           try {
             settle(key, answer)
           } catch (e) {
@@ -163,7 +165,7 @@ export class QueryHandler extends Effect.Service<QueryHandler>()("vigil/QueryHan
         })
         if (cancel !== undefined) {
           if (!over) {
-            deadlines.add(() => over, () => {
+            deadline = deadlines.add(() => over, () => {
               cancel()
               failed("no answer within the deadline")
               end(null)
@@ -172,6 +174,8 @@ export class QueryHandler extends Effect.Service<QueryHandler>()("vigil/QueryHan
           return
         }
       }
+      let exited = false
+      let deadline: Deadline | undefined = undefined
       const fiber = runFork(
         upstream.query(msg).pipe(
           Effect.catchAll((e) => {
@@ -179,10 +183,17 @@ export class QueryHandler extends Effect.Service<QueryHandler>()("vigil/QueryHan
             return Effect.succeed(null)
           }),
           // interrupted at the deadline: null, SERVFAIL
-          Effect.onExit((exit) => Effect.sync(() => settle(key, exit._tag === "Success" ? exit.value : null)))
+          Effect.onExit((exit) =>
+            Effect.sync(() => {
+              exited = true
+              if (deadline !== undefined) deadlines.release(deadline)
+              settle(key, exit._tag === "Success" ? exit.value : null)
+            })
+          )
         )
       )
-      deadlines.add(() => fiber.unsafePoll() !== null, () => {
+      if (exited) return
+      deadline = deadlines.add(() => fiber.unsafePoll() !== null, () => {
         failed("no answer within the deadline")
         fiber.unsafeInterruptAsFork(FiberId.none)
       })

@@ -1,5 +1,5 @@
 import { Cause, Context, Data, Duration, Effect, Exit, FiberId, FiberSet, Layer, Option, type Scope } from "effect"
-import { makeDeadlines } from "./QueryHandler/Deadlines.js"
+import { type Deadline, makeDeadlines } from "./QueryHandler/Deadlines.js"
 import { queryDeadlineMs, ServerConfig } from "./ServerConfig.js"
 import * as Https from "./Upstream/Https.js"
 import type { UpstreamSpec } from "./Upstream/Spec.js"
@@ -170,9 +170,11 @@ export const failover = (
         const { name, transport } = upstreams[index]!
         const last = i === count - 1
         let finished = false
+        let limit: Deadline | undefined
         const settle = (result: Uint8Array | UpstreamError) => {
           if (finished || over) return
           finished = true
+          if (limit !== undefined) attempts.release(limit)
           if (!(result instanceof UpstreamError)) {
             over = true
             if (index !== preferred) preferred = index
@@ -191,7 +193,7 @@ export const failover = (
         if (finished) return true
         cancelCurrent = cancel
         if (!last) {
-          attempts.add(() => finished || over, () => {
+          limit = attempts.add(() => finished || over, () => {
             cancel()
             settle(timedOut(name))
           })

@@ -70,4 +70,27 @@ describe("Deadlines: one watcher bounds every upstream lookup by the query deadl
       yield* settle
       expect(expired).toEqual(["late"])
     }))
+
+  it.scoped("a released lookup lets go of its callbacks at once and is never cut", () =>
+    Effect.gen(function*() {
+      const clock = yield* Effect.clock
+      const deadlines = makeDeadlines(DEADLINE, () => clock.unsafeCurrentTimeMillis())
+      yield* Effect.forkScoped(deadlines.watch)
+      const expired: Array<string> = []
+      const kept = yield* Effect.fork(Effect.never)
+      const released = yield* Effect.fork(Effect.never)
+      deadlines.add(...bound(kept, expired, "kept"))
+      const handle = deadlines.add(...bound(released, expired, "released"))
+      deadlines.release(handle)
+      // the queue holds only the entry: the closures (and what they hold) can be collected now
+      expect(handle.done).toBeUndefined()
+      expect(handle.cut).toBeUndefined()
+      expect(deadlines.size()).toBe(2)
+      yield* settle
+      yield* TestClock.adjust(Duration.millis(DEADLINE))
+      yield* settle
+      expect(expired).toEqual(["kept"])
+      expect(released.unsafePoll()).toBeNull()
+      expect(deadlines.size()).toBe(0)
+    }))
 })

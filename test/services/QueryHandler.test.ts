@@ -1,10 +1,16 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Duration, Effect, Fiber, Layer, TestClock } from "effect"
+import { setFlagsFromString } from "node:v8"
+import { runInNewContext } from "node:vm"
 import { QueryHandler } from "../../src/services/QueryHandler.js"
 import { Rcode } from "../../src/services/QueryHandler/Wire.js"
 import { ServerConfig } from "../../src/services/ServerConfig.js"
 import { Upstream, UpstreamError } from "../../src/services/Upstream.js"
 import { a, answerTo, decode, idOf, query, rcodeOf, soa, ttlsOf } from "../fixtures/Dns.js"
+
+/** a full collection, for the retention test (`--expose-gc` set at run time, `gc` taken from a new context) */
+setFlagsFromString("--expose-gc")
+const collectGarbage = runInNewContext("gc") as () => void
 
 /** An in-process upstream answering from a function, counting what it was asked. */
 const fakeUpstream = (answer: (q: Uint8Array) => Effect.Effect<Uint8Array, UpstreamError>) => {
@@ -152,6 +158,42 @@ describe("QueryHandler: upstream", () => {
       const r = yield* ask(query("example.com"))
       expect(rcodeOf(r.answer!)).toBe(Rcode.SERVFAIL)
     }).pipe(Effect.provide(handlerLayer(up.layer)))
+  })
+
+  describe("a finished lookup holds nothing until its deadline: its query can be collected at once", () => {
+    /** asks one question whose query only a WeakRef keeps, then collects after the answer */
+    const queryCollected = Effect.gen(function*() {
+      const ref = yield* Effect.sync(() => {
+        const q = query("example.com", "A", { id: 5 })
+        return { weak: new WeakRef(q), asked: ask(q) }
+      }).pipe(Effect.flatMap(({ asked, weak }) => Effect.map(asked, (r) => ({ r, weak }))))
+      expect(idOf(ref.r.answer!)).toBe(5)
+      // past the job that made the WeakRef (its target is kept until then), then a full collection
+      yield* Effect.promise(() => new Promise((resolve) => setImmediate(resolve)))
+      collectGarbage()
+      return ref.weak.deref() === undefined
+    })
+    it.scoped("plain code (tryExchange)", () => {
+      const layer = Layer.succeed(Upstream, {
+        query: () => Effect.die("not used"),
+        tryExchange: (msg, done) => {
+          setImmediate(() => done(answerTo(msg, [a("example.com", "192.0.2.1", 300)])))
+          return () => {}
+        }
+      })
+      // the deadline (10 s by default) is far off on the TestClock: only a release lets go
+      return Effect.map(queryCollected, (collected) => expect(collected).toBe(true)).pipe(
+        Effect.provide(handlerLayer(layer))
+      )
+    })
+    it.scoped("in a fiber (query)", () => {
+      // answered on a later turn: the fiber is still running when the handler bounds it by the deadline
+      const later = Effect.async<void>((resume) => void setImmediate(() => resume(Effect.void)))
+      const up = fakeUpstream((q) => Effect.zipRight(later, table(q)))
+      return Effect.map(queryCollected, (collected) => expect(collected).toBe(true)).pipe(
+        Effect.provide(handlerLayer(up.layer))
+      )
+    })
   })
 
   it.scoped("answers bad input without asking upstream", () => {

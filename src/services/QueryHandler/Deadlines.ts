@@ -12,9 +12,10 @@
  */
 import { Duration, Effect } from "effect"
 
-interface Entry {
-  readonly done: () => boolean
-  readonly cut: () => void
+/** One bounded lookup in the queue (what `add` gives, for `release`). */
+export interface Deadline {
+  done: (() => boolean) | undefined
+  cut: (() => void) | undefined
   readonly at: number
 }
 
@@ -23,7 +24,14 @@ export interface Deadlines {
    * bounds a lookup that starts now by the deadline: when it comes, `cut` runs unless `done()` says the
    * lookup has finished (a fiber: interrupt it; a plain exchange: cancel it and answer SERVFAIL)
    */
-  readonly add: (done: () => boolean, cut: () => void) => void
+  readonly add: (done: () => boolean, cut: () => void) => Deadline
+  /**
+   * the lookup finished: its `done` and `cut` (and all a lookup's closures hold: query, answer, callbacks)
+   * are let go now. Only the small entry waits in the queue for its turn; without this, every lookup of
+   * the last `deadlineMs` stayed reachable until its deadline (at 15,000 misses a second and the 10 s
+   * deadline, 150,000 lookups' worth of heap).
+   */
+  readonly release: (deadline: Deadline) => void
   /** the watcher: runs for as long as the handler lives (fork it in the handler's scope) */
   readonly watch: Effect.Effect<never>
   /** lookups waiting for their turn in the queue (finished ones included until their turn) */
@@ -31,7 +39,7 @@ export interface Deadlines {
 }
 
 export const makeDeadlines = (deadlineMs: number, now: () => number): Deadlines => {
-  let queue: Array<Entry> = []
+  let queue: Array<Deadline> = []
   let head = 0
   let wake: (() => void) | undefined
 
@@ -39,8 +47,8 @@ export const makeDeadlines = (deadlineMs: number, now: () => number): Deadlines 
     const t = now()
     while (head < queue.length && queue[head]!.at <= t) {
       const entry = queue[head]!
-      queue[head++] = undefined as unknown as Entry
-      if (!entry.done()) entry.cut()
+      queue[head++] = undefined as unknown as Deadline
+      if (entry.cut !== undefined && !entry.done!()) entry.cut()
     }
     if (head === queue.length) {
       queue = []
@@ -70,8 +78,14 @@ export const makeDeadlines = (deadlineMs: number, now: () => number): Deadlines 
 
   return {
     add: (done, cut) => {
-      queue.push({ done, cut, at: now() + deadlineMs })
+      const deadline: Deadline = { done, cut, at: now() + deadlineMs }
+      queue.push(deadline)
       if (wake !== undefined) wake()
+      return deadline
+    },
+    release: (deadline) => {
+      deadline.done = undefined
+      deadline.cut = undefined
     },
     watch: Effect.forever(next),
     size: () => queue.length - head
