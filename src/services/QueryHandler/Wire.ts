@@ -223,7 +223,9 @@ export const inspectAnswer = (msg: Uint8Array): AnswerInfo | null => {
       cacheTtl = negativeTtl < 0 ? 0 : negativeTtl
     }
   }
-  return { rcode, truncated, ttlOffsets, ttls, cacheTtl, questionEnd }
+  // copies of exactly their length: what `push` grew has room for 17 numbers, and the cache keeps these
+  // two arrays per answer (~280 bytes of heap saved per cached answer)
+  return { rcode, truncated, ttlOffsets: ttlOffsets.slice(), ttls: ttls.slice(), cacheTtl, questionEnd }
 }
 
 /** An answer carrying only a header (and the question when it could be read) with the given rcode. */
