@@ -7,6 +7,8 @@
 //
 //   npm run build && node bench/cache-memory.mjs
 //   CACHE_NAMES=30000 node bench/cache-memory.mjs
+//   CACHE_NAMES=150000 CACHE_ENTRIES=30000 node bench/cache-memory.mjs   (more names than the cache keeps: a
+//     full cache evicting, the heap should stay at the full cache's size)
 //   VIGIL_SERVER_ENTRY=<other build>/main.js node bench/cache-memory.mjs   (compare a build)
 import { readFileSync } from "node:fs"
 import { mkdtemp, rm, writeFile } from "node:fs/promises"
@@ -22,7 +24,10 @@ const { run, Tools } = await import("../test/fixtures/Tools.ts")
 const { startNodeOptions } = await import("./lib/start-flags.mjs")
 
 const NAMES = Number(process.env["CACHE_NAMES"] ?? "30000")
-if (!Number.isInteger(NAMES) || NAMES < 1) throw new Error("CACHE_NAMES must be a positive integer")
+const ENTRIES = Number(process.env["CACHE_ENTRIES"] ?? NAMES)
+if (!Number.isInteger(NAMES) || NAMES < 1 || !Number.isInteger(ENTRIES) || ENTRIES < 1) {
+  throw new Error("CACHE_NAMES and CACHE_ENTRIES must be positive integers")
+}
 if (Tools.dnsperf.path === undefined) {
   console.log("[cache-memory] dnsperf is missing (install Debian package dnsperf): skipped")
   process.exit(0)
@@ -43,7 +48,7 @@ const server = await startServer({
   upstream: upstream.url,
   tls: { certPath: files.certPath, keyPath: files.keyPath },
   entry: process.env["VIGIL_SERVER_ENTRY"] ?? DIST_MAIN,
-  env: { CACHE_SIZE: String(NAMES), NODE_OPTIONS: `${startNodeOptions()} --expose-gc --import=${preload}` }
+  env: { CACHE_SIZE: String(ENTRIES), NODE_OPTIONS: `${startNodeOptions()} --expose-gc --import=${preload}` }
 })
 
 /** the next memory line of the preload, after a SIGUSR2 */
@@ -95,7 +100,7 @@ try {
   const served = await collect()
   log(`pass 2 (${second.completed} queries, from the cache, TTLs patched) RSS ${mib(served.rss)}, now ${mib(statm())}`)
   console.log("")
-  console.log(`${NAMES} answers cached; memory of our server after a full collection`)
+  console.log(`${NAMES} names asked, CACHE_SIZE=${ENTRIES}; memory of our server after a full collection`)
   console.log("                       RSS          JS heap      external")
   for (
     const [label, m] of [["started", before], ["after pass 1 (stored)", stored], ["after pass 2 (served)", served]]
@@ -105,8 +110,8 @@ try {
     )
   }
   console.log(
-    `per cached answer: ${((served.rss - before.rss) / NAMES).toFixed(0)} B resident, ` +
-      `${((served.heapUsed - before.heapUsed) / NAMES).toFixed(0)} B of JS heap`
+    `per cached answer: ${((served.rss - before.rss) / Math.min(NAMES, ENTRIES)).toFixed(0)} B resident, ` +
+      `${((served.heapUsed - before.heapUsed) / Math.min(NAMES, ENTRIES)).toFixed(0)} B of JS heap`
   )
   console.log("")
 } finally {
