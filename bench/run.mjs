@@ -162,6 +162,7 @@ const main = async () => {
     ours = await startServer({
       upstream: upstream.url,
       tls: { certPath: files.certPath, keyPath: files.keyPath },
+      entry,
       env: {
         CACHE_SIZE: "30000",
         ...(process.env["BENCH_LOG_LEVEL"] ? { EFFECT_LOG_LEVEL: process.env["BENCH_LOG_LEVEL"] } : {}),
