@@ -1,6 +1,7 @@
 // Sustained cache misses: does memory level off? The BUILT server (one process, default CACHE_SIZE), a
-// stub upstream over UDP that answers NXDOMAIN without an SOA (nothing is cached: every query is a lookup
-// upstream), and `dnsperf -m dot -l SOAK_SECONDS` (default 40) over 1,500,000 distinct names. Every 5 s: RSS,
+// stub upstream over UDP that answers NXDOMAIN (with an SOA: the cache fills and evicts), and
+// `dnsperf -m dot -l SOAK_SECONDS` (default 40) over 1,500,000 distinct names, none asked twice: every
+// query is a lookup upstream. Every 5 s: RSS,
 // and the JS heap after a full collection (the server runs with --expose-gc and a preload that collects
 // on SIGUSR2). Lookups that are over must not stay reachable: the heap after collection stays flat.
 //
@@ -36,7 +37,7 @@ const dir = await mkdtemp(join(tmpdir(), "vigil-soak-"))
 const files = await writeCerts(await mintCerts(), dir)
 const queryFile = join(dir, "queries.txt")
 await writeFile(queryFile, Array.from({ length: NAMES }, (_, i) => `n${i}.soak.test A\n`).join(""))
-// knows one name: every other gets NXDOMAIN without an SOA, which is not cached (RFC 2308 §5)
+// knows one name: every other gets NXDOMAIN (with an SOA, cached for its negative TTL)
 const upstream = await startMiniUpstream({ records: { "known.soak.test": ["192.0.2.1"] } })
 const preload = new URL("./lib/gc-on-signal.mjs", import.meta.url).pathname
 const server = await startServer({
