@@ -81,16 +81,52 @@ describe("Deadlines: one watcher bounds every upstream lookup by the query deadl
       const released = yield* Effect.fork(Effect.never)
       deadlines.add(...bound(kept, expired, "kept"))
       const handle = deadlines.add(...bound(released, expired, "released"))
+      expect(deadlines.holding()).toBe(2)
       deadlines.release(handle)
-      // the queue holds only the entry: the closures (and what they hold) can be collected now
-      expect(handle.done).toBeUndefined()
-      expect(handle.cut).toBeUndefined()
+      // the queue holds only the deadline: the closures (and what they hold) can be collected now
+      expect(deadlines.holding()).toBe(1)
       expect(deadlines.size()).toBe(2)
+      deadlines.release(handle) // twice: nothing
+      expect(deadlines.holding()).toBe(1)
       yield* settle
       yield* TestClock.adjust(Duration.millis(DEADLINE))
       yield* settle
       expect(expired).toEqual(["kept"])
       expect(released.unsafePoll()).toBeNull()
       expect(deadlines.size()).toBe(0)
+      expect(deadlines.holding()).toBe(0)
+      // released after its turn came (the queue moved on): nothing
+      deadlines.release(handle)
+      expect(deadlines.holding()).toBe(0)
+    }))
+
+  it.scoped("tickets stay right across the queue's compaction: releases reach the lookup they name", () =>
+    Effect.gen(function*() {
+      const clock = yield* Effect.clock
+      const deadlines = makeDeadlines(DEADLINE, () => clock.unsafeCurrentTimeMillis())
+      yield* Effect.forkScoped(deadlines.watch)
+      let cut = 0
+      // 3,000 lookups, 30 a millisecond: their deadlines come in turn, and the queue compacts (drops the
+      // expired front, over 1,024 of them and more than half the queue) while later ones still wait
+      const tickets: Array<number> = []
+      for (let ms = 0; ms < 100; ms++) {
+        for (let k = 0; k < 30; k++) tickets.push(deadlines.add(() => false, () => cut++))
+        yield* TestClock.adjust(Duration.millis(1))
+      }
+      yield* settle
+      // now 100 ms after the first: bring the deadlines of the first 60 ms (1,800 lookups)
+      yield* TestClock.adjust(Duration.millis(DEADLINE - 41))
+      yield* settle
+      expect(cut).toBe(1800)
+      expect(deadlines.size()).toBe(1200)
+      // after the compaction, release every odd lookup still waiting: 600 of them
+      for (let i = 1801; i < 3000; i += 2) deadlines.release(tickets[i]!)
+      expect(deadlines.holding()).toBe(600)
+      yield* TestClock.adjust(Duration.millis(DEADLINE))
+      yield* settle
+      // exactly the others were cut
+      expect(cut).toBe(1800 + 600)
+      expect(deadlines.size()).toBe(0)
+      expect(deadlines.holding()).toBe(0)
     }))
 })
