@@ -1,16 +1,11 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Duration, Effect, Fiber, Layer, TestClock } from "effect"
-import { setFlagsFromString } from "node:v8"
-import { runInNewContext } from "node:vm"
 import { QueryHandler } from "../../src/services/QueryHandler.js"
 import { Rcode } from "../../src/services/QueryHandler/Wire.js"
 import { ServerConfig } from "../../src/services/ServerConfig.js"
 import { Upstream, UpstreamError } from "../../src/services/Upstream.js"
 import { a, answerTo, decode, idOf, query, rcodeOf, soa, ttlsOf } from "../fixtures/Dns.js"
-
-/** a full collection, for the retention test (`--expose-gc` set at run time, `gc` taken from a new context) */
-setFlagsFromString("--expose-gc")
-const collectGarbage = runInNewContext("gc") as () => void
+import { collected } from "../fixtures/Gc.js"
 
 /** An in-process upstream answering from a function, counting what it was asked. */
 const fakeUpstream = (answer: (q: Uint8Array) => Effect.Effect<Uint8Array, UpstreamError>) => {
@@ -168,10 +163,7 @@ describe("QueryHandler: upstream", () => {
         return { weak: new WeakRef(q), asked: ask(q) }
       }).pipe(Effect.flatMap(({ asked, weak }) => Effect.map(asked, (r) => ({ r, weak }))))
       expect(idOf(ref.r.answer!)).toBe(5)
-      // past the job that made the WeakRef (its target is kept until then), then a full collection
-      yield* Effect.promise(() => new Promise((resolve) => setImmediate(resolve)))
-      collectGarbage()
-      return ref.weak.deref() === undefined
+      return yield* collected(ref.weak)
     })
     it.scoped("plain code (tryExchange)", () => {
       const layer = Layer.succeed(Upstream, {

@@ -16,6 +16,7 @@ import {
 import { parseUpstream, type UpstreamSpec } from "../../src/services/Upstream/Spec.js"
 import { mintCerts } from "../fixtures/Certs.js"
 import { a, decode, query } from "../fixtures/Dns.js"
+import { collected } from "../fixtures/Gc.js"
 import * as Stub from "../fixtures/StubUpstream.js"
 
 const certs = mintCerts()
@@ -574,6 +575,26 @@ describe("Upstream failover", () => {
       const failed = yield* plainOnceOpen(failing, query("example.test"))
       expect(failed.result).toBeInstanceOf(UpstreamError)
       expect(failed.result).toMatchObject({ reason: "Connect" })
+    }))
+
+  it.scopedLive("plain-code failover: an exchange that is over lets go of its query at once, not at the attempt bound", () =>
+    Effect.gen(function*() {
+      const first = (yield* stubWith()).stub
+      const second = (yield* stubWith()).stub
+      first.set("example.test", "A", records)
+      const upstream = yield* makeFromSpecs([spec(first.udpUrl), spec(second.udpUrl)], { queryDeadlineMs: 2000 })
+      // the sockets open first (a query before that runs as an Effect)
+      yield* plainOnceOpen(upstream, query("example.test"))
+      // the first upstream answers: its attempt had a 1000 ms bound, which must not keep the query
+      // nothing here keeps the query: only the WeakRef
+      const { answer, weak } = yield* Effect.suspend(() => {
+        const q = query("example.test", "A", { id: 0x5151 })
+        const weak = new WeakRef(q)
+        return Effect.map(plainExchange(upstream, q), (answer) => ({ answer, weak }))
+      })
+      expect(answer.started).toBe(true)
+      expect(addressesOf(answer.result as Uint8Array)).toEqual(["192.0.2.1"])
+      expect(yield* collected(weak)).toBe(true)
     }))
 
   it.scopedLive("plain-code failover: cancelled, nothing more is called and no attempt moves on", () =>
