@@ -10,7 +10,6 @@
 //   CACHE_NAMES=150000 CACHE_ENTRIES=30000 node bench/cache-memory.mjs   (more names than the cache keeps: a
 //     full cache evicting, the heap should stay at the full cache's size)
 //   VIGIL_SERVER_ENTRY=<other build>/main.js node bench/cache-memory.mjs   (compare a build)
-import { readFileSync } from "node:fs"
 import { mkdtemp, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -21,7 +20,7 @@ const { mintCerts, writeCerts } = await import("../test/fixtures/Certs.ts")
 const { startMiniUpstream } = await import("../test/fixtures/MiniUpstream.ts")
 const { DIST_MAIN, startServer } = await import("../test/fixtures/ServerProcess.ts")
 const { run, Tools } = await import("../test/fixtures/Tools.ts")
-const { startNodeOptions } = await import("./lib/start-flags.mjs")
+const { collected, gcOnSignalNodeOptions, rssOf } = await import("./lib/memory.mjs")
 
 const NAMES = Number(process.env["CACHE_NAMES"] ?? "30000")
 const ENTRIES = Number(process.env["CACHE_ENTRIES"] ?? NAMES)
@@ -43,25 +42,13 @@ const files = await writeCerts(await mintCerts(), dir)
 const queryFile = join(dir, "queries.txt")
 await writeFile(queryFile, names.map((n) => `${n} A\n`).join(""))
 const upstream = await startMiniUpstream({ records })
-const preload = new URL("./lib/gc-on-signal.mjs", import.meta.url).pathname
 const server = await startServer({
   upstream: upstream.url,
   tls: { certPath: files.certPath, keyPath: files.keyPath },
   entry: process.env["VIGIL_SERVER_ENTRY"] ?? DIST_MAIN,
-  env: { CACHE_SIZE: String(ENTRIES), NODE_OPTIONS: `${startNodeOptions()} --expose-gc --import=${preload}` }
+  env: { CACHE_SIZE: String(ENTRIES), NODE_OPTIONS: gcOnSignalNodeOptions() }
 })
 
-/** the next memory line of the preload, after a SIGUSR2 */
-const collect = async () => {
-  const seen = server.stderr().split("\n").filter((l) => l.startsWith("gc-on-signal ")).length
-  process.kill(server.pid, "SIGUSR2")
-  for (let i = 0; i < 100; i++) {
-    await sleep(100)
-    const lines = server.stderr().split("\n").filter((l) => l.startsWith("gc-on-signal "))
-    if (lines.length > seen) return JSON.parse(lines[lines.length - 1].slice("gc-on-signal ".length))
-  }
-  throw new Error("the server did not report its memory after SIGUSR2")
-}
 const pass = async () => {
   const r = await run(Tools.dnsperf.path, [
     "-m",
@@ -83,22 +70,25 @@ const pass = async () => {
   const noerror = /NOERROR (\d+)/.exec(r.stdout)?.[1]
   return { completed: Number(completed), noerror: Number(noerror) }
 }
-const statm = () => Number(readFileSync(`/proc/${server.pid}/statm`, "utf8").split(" ")[1]) * 4096
 
 try {
-  const before = await collect()
+  const before = await collected(server)
   log(
     `server up (${process.env["VIGIL_SERVER_ENTRY"] ?? DIST_MAIN}): after a full collection RSS ${
       mib(before.rss)
     }, JS heap ${mib(before.heapUsed)}`
   )
   const first = await pass()
-  const stored = await collect()
+  const stored = await collected(server)
   log(`pass 1 (${first.completed} queries, ${first.noerror} NOERROR, each name once: stored) RSS ${mib(stored.rss)}`)
   await sleep(1500)
   const second = await pass()
-  const served = await collect()
-  log(`pass 2 (${second.completed} queries, from the cache, TTLs patched) RSS ${mib(served.rss)}, now ${mib(statm())}`)
+  const served = await collected(server)
+  log(
+    `pass 2 (${second.completed} queries, from the cache, TTLs patched) RSS ${mib(served.rss)}, now ${
+      mib(rssOf(server.pid))
+    }`
+  )
   console.log("")
   console.log(`${NAMES} names asked, CACHE_SIZE=${ENTRIES}; memory of our server after a full collection`)
   console.log("                       RSS          JS heap      external")

@@ -9,7 +9,6 @@
 //   SOAK_SECONDS=120 node bench/miss-soak.mjs
 //   VIGIL_SERVER_ENTRY=<other build>/main.js node bench/miss-soak.mjs   (compare a build)
 import { spawn } from "node:child_process"
-import { readFileSync } from "node:fs"
 import { mkdtemp, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -20,7 +19,7 @@ const { mintCerts, writeCerts } = await import("../test/fixtures/Certs.ts")
 const { startMiniUpstream } = await import("../test/fixtures/MiniUpstream.ts")
 const { DIST_MAIN, startServer } = await import("../test/fixtures/ServerProcess.ts")
 const { Tools } = await import("../test/fixtures/Tools.ts")
-const { startNodeOptions } = await import("./lib/start-flags.mjs")
+const { collected, gcOnSignalNodeOptions, rssOf } = await import("./lib/memory.mjs")
 
 const SECONDS = Number(process.env["SOAK_SECONDS"] ?? "40")
 if (!Number.isInteger(SECONDS) || SECONDS < 5) throw new Error("SOAK_SECONDS must be an integer ≥ 5")
@@ -39,30 +38,16 @@ const queryFile = join(dir, "queries.txt")
 await writeFile(queryFile, Array.from({ length: NAMES }, (_, i) => `n${i}.soak.test A\n`).join(""))
 // knows one name: every other gets NXDOMAIN (with an SOA, cached for its negative TTL)
 const upstream = await startMiniUpstream({ records: { "known.soak.test": ["192.0.2.1"] } })
-const preload = new URL("./lib/gc-on-signal.mjs", import.meta.url).pathname
 const server = await startServer({
   upstream: upstream.url,
   tls: { certPath: files.certPath, keyPath: files.keyPath },
   entry: process.env["VIGIL_SERVER_ENTRY"] ?? DIST_MAIN,
-  env: { NODE_OPTIONS: `${startNodeOptions()} --expose-gc --import=${preload}` }
+  env: { NODE_OPTIONS: gcOnSignalNodeOptions() }
 })
-const rssOf = () => Number(readFileSync(`/proc/${server.pid}/statm`, "utf8").split(" ")[1]) * 4096
-
-/** the next memory line of the preload, after a SIGUSR2 */
-const collect = async () => {
-  const seen = server.stderr().split("\n").filter((l) => l.startsWith("gc-on-signal ")).length
-  process.kill(server.pid, "SIGUSR2")
-  for (let i = 0; i < 100; i++) {
-    await sleep(50)
-    const lines = server.stderr().split("\n").filter((l) => l.startsWith("gc-on-signal "))
-    if (lines.length > seen) return JSON.parse(lines[lines.length - 1].slice("gc-on-signal ".length))
-  }
-  throw new Error("the server did not report its memory after SIGUSR2")
-}
 
 const rows = []
 try {
-  const start = await collect()
+  const start = await collected(server)
   log(
     `server up (${process.env["VIGIL_SERVER_ENTRY"] ?? DIST_MAIN}): RSS ${mib(start.rss)}, JS heap ${
       mib(start.heapUsed)
@@ -89,8 +74,8 @@ try {
   const exited = new Promise((resolve) => perf.on("exit", resolve))
   for (let t = 5; t <= SECONDS; t += 5) {
     await sleep(5000)
-    const rss = rssOf()
-    const m = await collect()
+    const rss = rssOf(server.pid)
+    const m = await collected(server)
     rows.push({ t, rss, heap: m.heapUsed })
     log(`${t} s: RSS ${mib(rss)}, JS heap after a full collection ${mib(m.heapUsed)}`)
   }

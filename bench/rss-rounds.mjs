@@ -7,7 +7,6 @@
 //
 //   npm run build && node bench/rss-rounds.mjs
 //   RSS_CONNS=5000 RSS_ROUNDS=7 node bench/rss-rounds.mjs
-import { readFileSync } from "node:fs"
 import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -18,7 +17,8 @@ register()
 const { mintCerts, writeCerts } = await import("../test/fixtures/Certs.ts")
 const { startMiniUpstream } = await import("../test/fixtures/MiniUpstream.ts")
 const { DIST_MAIN, startServer } = await import("../test/fixtures/ServerProcess.ts")
-const { manyConnectionsEnv, startNodeOptions } = await import("./lib/start-flags.mjs")
+const { manyConnectionsEnv } = await import("./lib/start-flags.mjs")
+const { collected, gcOnSignalNodeOptions, rssOf } = await import("./lib/memory.mjs")
 
 const CONNS = Number(process.env["RSS_CONNS"] ?? "5000")
 const ROUNDS = Number(process.env["RSS_ROUNDS"] ?? "7")
@@ -32,26 +32,12 @@ const mib = (bytes) => `${(bytes / 1048576).toFixed(1)} MiB`
 const dir = await mkdtemp(join(tmpdir(), "vigil-rss-"))
 const files = await writeCerts(await mintCerts(), dir)
 const upstream = await startMiniUpstream({ records: { "host0.bench.test": ["198.51.100.1"] } })
-const preload = new URL("./lib/gc-on-signal.mjs", import.meta.url).pathname
 const server = await startServer({
   upstream: upstream.url,
   tls: { certPath: files.certPath, keyPath: files.keyPath },
   entry: process.env["VIGIL_SERVER_ENTRY"] ?? DIST_MAIN,
-  env: { ...manyConnectionsEnv(CONNS), NODE_OPTIONS: `${startNodeOptions()} --expose-gc --import=${preload}` }
+  env: { ...manyConnectionsEnv(CONNS), NODE_OPTIONS: gcOnSignalNodeOptions() }
 })
-const rssOf = () => Number(readFileSync(`/proc/${server.pid}/statm`, "utf8").split(" ")[1]) * 4096
-
-/** the next memory line of the preload, after a SIGUSR2 */
-const collect = async () => {
-  const seen = server.stderr().split("\n").filter((l) => l.startsWith("gc-on-signal ")).length
-  process.kill(server.pid, "SIGUSR2")
-  for (let i = 0; i < 100; i++) {
-    await sleep(100)
-    const lines = server.stderr().split("\n").filter((l) => l.startsWith("gc-on-signal "))
-    if (lines.length > seen) return JSON.parse(lines[lines.length - 1].slice("gc-on-signal ".length))
-  }
-  throw new Error("the server did not report its memory after SIGUSR2")
-}
 
 // host0.bench.test A, ID 1, framed
 const QUERY = Buffer.from(
@@ -73,19 +59,23 @@ const connect = () =>
 
 const rows = []
 try {
-  const start = await collect()
-  log(`server up: RSS ${mib(rssOf())}, after a full collection ${mib(start.rss)}, JS heap ${mib(start.heapUsed)}`)
+  const start = await collected(server)
+  log(
+    `server up: RSS ${mib(rssOf(server.pid))}, after a full collection ${mib(start.rss)}, JS heap ${
+      mib(start.heapUsed)
+    }`
+  )
   for (let round = 1; round <= ROUNDS; round++) {
     const sockets = []
     // 50 handshakes at a time
     for (let i = 0; i < CONNS; i += 50) {
       sockets.push(...await Promise.all(Array.from({ length: Math.min(50, CONNS - i) }, connect)))
     }
-    const open = rssOf()
+    const open = rssOf(server.pid)
     for (const s of sockets) s.destroy()
     await sleep(3000)
-    const closed = rssOf()
-    const after = await collect()
+    const closed = rssOf(server.pid)
+    const after = await collected(server)
     rows.push({ round, open, closed, afterGc: after.rss, heap: after.heapUsed })
     log(`round ${round}: ${CONNS} connections open ${mib(open)}, closed ${mib(closed)}, after GC ${mib(after.rss)}`)
   }
