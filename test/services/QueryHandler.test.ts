@@ -178,6 +178,24 @@ describe("QueryHandler: upstream", () => {
         Effect.provide(handlerLayer(layer))
       )
     })
+    it.scoped("plain code, the upstream failing (SERVFAIL)", () => {
+      const layer = Layer.succeed(Upstream, {
+        query: () => Effect.die("not used"),
+        tryExchange: (_msg, done) => {
+          setImmediate(() => done(new UpstreamError({ upstream: "test", reason: "BadAnswer" })))
+          return () => {}
+        }
+      })
+      return Effect.gen(function*() {
+        const { r, weak } = yield* Effect.suspend(() => {
+          const q = query("example.com", "A", { id: 6 })
+          const weak = new WeakRef(q)
+          return Effect.map(ask(q), (r) => ({ r, weak }))
+        })
+        expect(rcodeOf(r.answer!)).toBe(Rcode.SERVFAIL)
+        expect(yield* collected(weak)).toBe(true)
+      }).pipe(Effect.provide(handlerLayer(layer)))
+    })
     it.scoped("in a fiber (query)", () => {
       // answered on a later turn: the fiber is still running when the handler bounds it by the deadline
       const later = Effect.async<void>((resume) => void setImmediate(() => resume(Effect.void)))
